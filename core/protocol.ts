@@ -1,0 +1,173 @@
+/**
+ * Protocol v1: the wire contract between the service and its clients (the Photoshop panel, the CLI, other editors).
+ * Plain JSON-able data only. Pixels never travel as base64: they are multipart parts (requests) or binary bodies
+ * (results, previews).
+ */
+import type { ErrorInfo } from './errors';
+import type { EngineChoice, EngineName, SchedulerName } from './params';
+import type { Rect, Size } from './geometry';
+
+export const PROTOCOL_VERSION = 1;
+export const SERVICE_NAME = 'genfill';
+export const DEFAULT_PORT = 7870;
+export const DEFAULT_HOST = '127.0.0.1';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Health
+
+export type EngineState = 'ready' | 'loading' | 'failed' | 'unavailable';
+
+export interface EngineStatus {
+  name: EngineName;
+  state: EngineState;
+  /** Model folder (sdxl) or algorithm name (classic). */
+  model: string | null;
+  /** Execution provider actually in use, e.g. "cpu", "cuda". */
+  provider: string | null;
+  /** Precision of the loaded graphs, e.g. "fp32", "fp16". */
+  dtype: string | null;
+  /** Why the engine is failed/unavailable, and what to do about it. */
+  reason: string | null;
+}
+
+export interface QueueStatus {
+  running: string | null;
+  queued: number;
+  capacity: number;
+}
+
+export interface Health {
+  name: typeof SERVICE_NAME;
+  version: string;
+  protocol: typeof PROTOCOL_VERSION;
+  engines: EngineStatus[];
+  /** The engine `auto` resolves to right now, or null when none can run. */
+  defaultEngine: EngineName | null;
+  queue: QueueStatus;
+  /** True when requests must carry `Authorization: Bearer <token>`. */
+  authRequired: boolean;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Job creation: multipart/form-data with parts `params` (JSON, JobParams), `image` and `mask`.
+
+/** Describes a raw (`application/octet-stream`) image or mask part: tightly packed 8-bit interleaved pixels. */
+export interface RawPixelsInfo {
+  width: number;
+  height: number;
+  /** image: 3 (RGB) or 4 (RGBA); mask: 1 (gray). */
+  channels: 1 | 3 | 4;
+}
+
+/**
+ * Where the crop sits in the client's document. The crop may have been downscaled before transfer, so the image
+ * size can be smaller than `crop`; results come back at the transferred size.
+ */
+export interface CropPlacement {
+  document: Size;
+  /** The crop rectangle in document pixels. */
+  crop: Rect;
+  /** Bounds of the selection in document pixels (the service re-checks the context-crop rule against it). */
+  selection: Rect;
+}
+
+export interface JobParams {
+  prompt: string;
+  negativePrompt?: string;
+  steps?: number;
+  guidance?: number;
+  guidanceRescale?: number;
+  strength?: number;
+  /** Integer 0..2^32-1; omitted or null: the service picks one and reports it. Variation i uses seed + i. */
+  seed?: number | null;
+  scheduler?: SchedulerName;
+  variations?: number;
+  engine?: EngineChoice;
+  /** Required when the `image` part is application/octet-stream. */
+  image?: RawPixelsInfo;
+  /** Required when the `mask` part is application/octet-stream. */
+  mask?: RawPixelsInfo;
+  placement?: CropPlacement;
+  /** Free-form client name for logs, e.g. "photoshop-panel/0.1.0". */
+  client?: string;
+}
+
+export interface JobCreated {
+  id: string;
+  /** 0 = running next/now; n = n jobs ahead. */
+  position: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Job status
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
+
+export interface JobProgress {
+  /** What the engine is doing: loading models, encoding, denoising steps, decoding. */
+  phase: 'queued' | 'loading' | 'preparing' | 'denoising' | 'finishing' | 'done';
+  /** Variation being denoised (0-based), or null when all variations run together in one batch. */
+  variation: number | null;
+  variations: number;
+  step: number;
+  steps: number;
+  /** 0..1 over the whole job. */
+  fraction: number;
+  /** Seconds left, from measured step times; null until measurable. */
+  etaSeconds: number | null;
+}
+
+export interface ResultInfo {
+  index: number;
+  seed: number;
+  width: number;
+  height: number;
+}
+
+export interface JobSnapshot {
+  id: string;
+  state: JobState;
+  /** Queue position while queued, else null. */
+  position: number | null;
+  engine: EngineName | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  progress: JobProgress;
+  /** Bumped whenever a new preview is available at `GET /v1/jobs/:id/preview`; 0 = none yet. */
+  previewRevision: number;
+  results: ResultInfo[];
+  error: ErrorInfo | null;
+  /** Non-fatal remarks, e.g. how many prompt tokens were cut by the 77-token limit. */
+  warnings: string[];
+  /** Seed of variation 0 (the others are seed+1, seed+2, …). */
+  seed: number;
+  /** Working size the engine ran at. */
+  workingSize: Size | null;
+}
+
+/** Server-sent events on `GET /v1/jobs/:id/events`: the event name is the `type`, the data the JSON object. */
+export type JobEvent =
+  | { type: 'snapshot'; job: JobSnapshot }
+  | { type: 'preview'; revision: number; width: number; height: number };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routes (paths are relative to the service origin)
+
+export const ROUTES = {
+  health: '/v1/health',
+  jobs: '/v1/jobs',
+  job: (id: string) => `/v1/jobs/${encodeURIComponent(id)}`,
+  events: (id: string) => `/v1/jobs/${encodeURIComponent(id)}/events`,
+  result: (id: string, index: number) => `/v1/jobs/${encodeURIComponent(id)}/results/${index}`,
+  preview: (id: string) => `/v1/jobs/${encodeURIComponent(id)}/preview`,
+} as const;
+
+/** Response headers that describe a raw result body (`?format=raw`). */
+export const RAW_HEADERS = {
+  width: 'x-image-width',
+  height: 'x-image-height',
+  channels: 'x-image-channels',
+  seed: 'x-seed',
+} as const;

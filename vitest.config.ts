@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
+    // Plugin tests opt into a DOM with `// @vitest-environment happy-dom`; everything else runs on plain Node.
+    environment: 'node',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Two cores: ORT and PatchMatch tests are CPU-bound; more parallel files only thrash.
+    maxWorkers: 2,
+  },
+});

@@ -1,0 +1,100 @@
+/**
+ * Seeded standard-normal noise for latents. xoshiro128** (Blackman & Vigna), seeded from the 32-bit seed through
+ * splitmix32, with Box–Muller pairs. Integer math is exact in JS and V8's Math.log/sin/cos are software (fdlibm)
+ * implementations, so a seed gives the same floats on every platform.
+ *
+ * This does NOT reproduce torch's CPU generator (mt19937 + its own Box–Muller layout): for the same seed, results are
+ * statistically, not bitwise, equal to diffusers'.
+ */
+
+export interface Generator {
+  /** Fills `out` with independent N(0, 1) samples, continuing the stream (how it is split into calls doesn't matter). */
+  normal(out: Float32Array): void;
+}
+
+const TWO_POW_32 = 4294967296;
+
+export function createGenerator(seed: number): Generator {
+  if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
+    throw new Error(`seed ${seed} must be an integer from 0 to 2^32−1`);
+  }
+  return new BoxMullerNormal(seed);
+}
+
+class BoxMullerNormal implements Generator {
+  private readonly source: Xoshiro128StarStar;
+  /** Box–Muller makes values in pairs; the second waits here for the next request. */
+  private spare = 0;
+  private hasSpare = false;
+
+  constructor(seed: number) {
+    // splitmix32 expands the seed, so nearby seeds give unrelated states (and the state is never all zero).
+    let x = seed | 0;
+    const next = (): number => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    this.source = new Xoshiro128StarStar([next(), next(), next(), next()]);
+  }
+
+  normal(out: Float32Array): void {
+    let i = 0;
+    if (this.hasSpare && out.length > 0) {
+      out[i++] = this.spare;
+      this.hasSpare = false;
+    }
+    for (; i + 1 < out.length; i += 2) {
+      this.pair(out, i);
+    }
+    if (i < out.length) {
+      const two = new Float32Array(2);
+      this.pair(two, 0);
+      out[i] = two[0];
+      this.spare = two[1];
+      this.hasSpare = true;
+    }
+  }
+
+  /** Box–Muller: u1 ∈ (0, 1] (so the log is finite), u2 ∈ [0, 1). */
+  private pair(out: Float32Array, at: number): void {
+    const u1 = (this.source.nextUint32() + 1) / TWO_POW_32;
+    const u2 = this.source.nextUint32() / TWO_POW_32;
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    const angle = 2 * Math.PI * u2;
+    out[at] = radius * Math.cos(angle);
+    out[at + 1] = radius * Math.sin(angle);
+  }
+}
+
+/** xoshiro128** 1.1 (Blackman & Vigna, public domain reference `xoshiro128starstar.c`): 32-bit outputs. */
+export class Xoshiro128StarStar {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  /** Four 32-bit words, not all zero. */
+  constructor(state: readonly [number, number, number, number]) {
+    if (state.every((word) => (word | 0) === 0)) throw new Error('xoshiro128** state must not be all zero');
+    [this.s0, this.s1, this.s2, this.s3] = state.map((word) => word | 0);
+  }
+
+  nextUint32(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}

@@ -1,0 +1,2 @@
+export { ClipTokenizer } from './clip-tokenizer';
+export type { EncodedText } from './clip-tokenizer';

@@ -36,6 +36,14 @@ export interface QueueStatus {
   capacity: number;
 }
 
+/** The engine worker thread: a crash fails the running job and restarts the worker; it is never fatal. */
+export interface WorkerStatus {
+  state: 'starting' | 'running' | 'restarting' | 'stopped';
+  restarts: number;
+  /** When and why the worker last died, or null. */
+  lastCrash: string | null;
+}
+
 export interface Health {
   name: typeof SERVICE_NAME;
   version: string;
@@ -46,6 +54,8 @@ export interface Health {
   queue: QueueStatus;
   /** True when requests must carry `Authorization: Bearer <token>`. */
   authRequired: boolean;
+  /** Engine worker health (additive; older services omit it). */
+  worker?: WorkerStatus;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,0 +1,86 @@
+/**
+ * The panel's view of the image editor. Photoshop implements it (photoshop-host.ts); tests drive that
+ * implementation through mocked `photoshop`/`uxp` modules. State code holds only this interface.
+ */
+import type { Rect, Size } from '../../core/geometry';
+import type { RawImage } from '../raw-image';
+
+export type { RawImage };
+
+export type PixelSource = 'composite' | 'layer';
+
+export interface DocumentSummary {
+  id: number;
+  title: string;
+  width: number;
+  height: number;
+  hasSelection: boolean;
+}
+
+/**
+ * Everything read at Generate, so the insert never depends on what the user does while the job runs.
+ * `image` and `mask` are at `transfer` size (what is sent); `selectionMask` is the selection at full crop size
+ * (what the layer mask becomes).
+ */
+export interface Capture {
+  documentId: number;
+  documentTitle: string;
+  document: Size;
+  /** Selection bounds clamped to the canvas. */
+  selection: Rect;
+  crop: Rect;
+  transfer: Size;
+  image: RawImage;
+  mask: RawImage;
+  selectionMask: RawImage;
+}
+
+export interface InsertRequest {
+  capture: Capture;
+  /** A result at transfer size, RGB or RGBA. */
+  image: RawImage;
+  layerName: string;
+}
+
+export type RefusalReason =
+  | 'no_document'
+  | 'no_selection'
+  | 'selection_outside'
+  | 'unsupported_mode'
+  | 'unsupported_depth'
+  | 'no_active_layer'
+  | 'layer_not_pixels'
+  | 'document_closed'
+  | 'document_switched'
+  | 'photoshop_busy'
+  | 'unsupported_version'
+  | 'insert_failed'
+  | 'read_failed';
+
+/** A refusal or failure to show the user as is: `message` is written for a Photoshop user. */
+export class HostRefusal extends Error {
+  readonly reason: RefusalReason;
+
+  constructor(reason: RefusalReason, message: string) {
+    super(message);
+    this.name = 'HostRefusal';
+    this.reason = reason;
+  }
+}
+
+export interface Host {
+  /** The active document, or null when none is open. */
+  activeDocument(): DocumentSummary | null;
+  /** Reads the context crop around the selection; throws HostRefusal when the document can't be used. */
+  capture(source: PixelSource): Promise<Capture>;
+  /**
+   * Adds one masked pixel layer above the active layer, as one undo step; on any failure the document is left as it
+   * was and a HostRefusal is thrown.
+   */
+  insert(request: InsertRequest): Promise<void>;
+  /** Calls `listener` when the active document may have changed; returns the unsubscribe function. */
+  watchDocument(listener: () => void): () => void;
+  /** An `<img src>` for a PNG/JPEG; release it with releaseImageUrl. */
+  imageUrl(encoded: Uint8Array, mimeType: string): string;
+  releaseImageUrl(url: string): void;
+}

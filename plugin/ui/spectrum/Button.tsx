@@ -1,0 +1,24 @@
+import { useRef } from 'react';
+import type { ReactNode } from 'react';
+import { useWidgetEvent } from './use-widget-event';
+
+export interface ButtonProps {
+  variant?: 'cta' | 'primary' | 'secondary' | 'warning';
+  quiet?: boolean;
+  disabled?: boolean;
+  title?: string;
+  onClick: () => void;
+  children: ReactNode;
+}
+
+export function Button({ variant = 'primary', quiet, disabled, title, onClick, children }: ButtonProps) {
+  const ref = useRef<HTMLElement>(null);
+  useWidgetEvent(ref, 'click', () => {
+    if (!disabled) onClick();
+  });
+  return (
+    <sp-button ref={ref} variant={variant} quiet={quiet || undefined} disabled={disabled || undefined} title={title}>
+      {children}
+    </sp-button>
+  );
+}

@@ -1,0 +1,301 @@
+/**
+ * `genfill serve | inpaint | doctor` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
+ * in-process (same worker host and imaging code, no server); `doctor` checks the model folder and the execution
+ * providers. Commands are a table; each returns its exit code.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { GenfillError } from '../core/errors';
+import { ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../core/params';
+import type { JobParams } from '../core/protocol';
+import { ConfigError, configHelp, MODEL_EXPORT_COMMAND, missingModelHelp, parseArgsOptions, resolveConfig, type ServiceConfig } from './config';
+import { encodePng, PNG_FILE_COMPRESSION } from './imaging/codec';
+import { chooseEngine } from './jobs/engine-choice';
+import { decodeCropInputs } from './jobs/inputs';
+import { resolveParams } from './jobs/params';
+import { ProgressTracker } from './jobs/progress';
+import { runInpaint } from './jobs/run-inpaint';
+import { createLogger } from './log';
+import { engineSettings, SERVICE_VERSION, startService } from './main';
+import { CancelFlag } from './worker/cancel-flag';
+import { EngineWorkerHost } from './worker/engine-host';
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: Record<string, string | undefined>;
+}
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const say = (stream: NodeJS.WritableStream, text: string) => stream.write(text + '\n');
+
+// ---------------------------------------------------------------------------------------------------------------
+// serve
+
+const SERVE_HELP = `genfill serve [options]: the local HTTP service (API v1) on http://127.0.0.1:7870
+
+Options (flag > environment > config file > default):
+${configHelp()}
+  --help                     this text`;
+
+async function serve(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...parseArgsOptions(), help: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  if (values.help) return say(io.stdout, SERVE_HELP), 0;
+  const config = resolveConfig({ flags: values, env: io.env });
+  const service = await startService(config);
+  // Handlers first: a signal that arrives between the screen and the handlers would kill the process outright.
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        say(io.stderr, `${signal} again: exiting without waiting`);
+        process.exit(1);
+      }
+      stopping = true;
+      say(io.stderr, `${signal}: finishing the running job (up to ${config.shutdownGraceSeconds} s), then exiting`);
+      void service.close().then(resolve);
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+  say(io.stderr, startupScreen(service.url, service.config));
+  await stopped;
+  return 0;
+}
+
+/** One screen: where the service is, and — when no model is configured — exactly what to do about it. */
+export function startupScreen(url: string, config: ServiceConfig): string {
+  const lines = [`genfill ${SERVICE_VERSION} serving on ${url}  (health: ${url}/v1/health)`];
+  if (config.token) lines.push('Requests must carry "Authorization: Bearer <token>" (health excepted).');
+  if (config.modelDir) lines.push(`SDXL model: ${config.modelDir} (loading in the background; classic fill meanwhile)`);
+  else lines.push('', missingModelHelp());
+  lines.push('', 'Ctrl+C stops the service (the running job may finish first).');
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// inpaint
+
+const INPAINT_OPTIONS = {
+  image: { type: 'string' },
+  mask: { type: 'string' },
+  prompt: { type: 'string' },
+  out: { type: 'string' },
+  negative: { type: 'string' },
+  steps: { type: 'string' },
+  seed: { type: 'string' },
+  scheduler: { type: 'string' },
+  variations: { type: 'string' },
+  strength: { type: 'string' },
+  guidance: { type: 'string' },
+  engine: { type: 'string' },
+  model: { type: 'string' },
+  provider: { type: 'string' },
+  'low-memory': { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  help: { type: 'boolean' },
+} as const;
+
+const INPAINT_HELP = `genfill inpaint --image in.png --mask mask.png --prompt "…" --out out.png [options]
+Fills the white part of the mask, without a server. With --variations N > 1 writes out-1.png … out-N.png.
+
+  --image FILE        PNG, JPEG or WebP (RGB/RGBA)
+  --mask FILE         same size; white = fill, soft edges blended
+  --prompt TEXT       what to paint ("" = fill from the surroundings)
+  --out FILE          PNG to write
+  --negative TEXT     negative prompt
+  --steps N           ${LIMITS.steps.min}..${LIMITS.steps.max}, default ${LIMITS.steps.default}
+  --seed N            default random (printed)
+  --scheduler NAME    ${SCHEDULERS.join('|')}
+  --variations N      ${LIMITS.variations.min}..${LIMITS.variations.max}, default 1
+  --strength X        ${LIMITS.strength.min}..${LIMITS.strength.max}, default ${LIMITS.strength.default}
+  --guidance X        ${LIMITS.guidance.min}..${LIMITS.guidance.max}, default ${LIMITS.guidance.default}
+  --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
+  --model DIR         SDXL model folder (env GENFILL_MODEL)
+  --provider NAME     execution provider (env GENFILL_PROVIDER)
+  --low-memory        release the text encoders after encoding (less RAM)
+  --quiet             no progress output`;
+
+function numberFlag(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new GenfillError('invalid_params', `--${name}: "${text}" is not a number`, name);
+  return value;
+}
+
+function requiredFlag(name: string, value: string | undefined): string {
+  if (value === undefined) throw new GenfillError('invalid_params', `--${name} is required (see genfill inpaint --help)`, name);
+  return value;
+}
+
+/** out.png → out-1.png, out-2.png … when there is more than one result. */
+export function variationPath(out: string, index: number, count: number): string {
+  if (count === 1) return out;
+  const ext = extname(out);
+  return `${out.slice(0, out.length - ext.length)}-${index + 1}${ext || '.png'}`;
+}
+
+/** A progress bar on a TTY, plain lines (every 10 %) otherwise. */
+function progressReporter(stream: CliIo['stderr'], quiet: boolean) {
+  let lastDecile = -1;
+  return {
+    update(fraction: number, detail: string) {
+      if (quiet) return;
+      if (stream.isTTY) {
+        const width = 30;
+        const filled = Math.round(fraction * width);
+        stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${detail}\x1b[K`);
+        return;
+      }
+      const decile = Math.floor(fraction * 10);
+      if (decile === lastDecile) return;
+      lastDecile = decile;
+      say(stream, `${(fraction * 100).toFixed(0)}% ${detail}`);
+    },
+    done() {
+      if (!quiet && stream.isTTY) stream.write('\n');
+    },
+  };
+}
+
+async function inpaint(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: INPAINT_OPTIONS, strict: true, allowPositionals: false });
+  if (values.help) return say(io.stdout, INPAINT_HELP), 0;
+  const out = requiredFlag('out', values.out);
+  const request: JobParams = {
+    prompt: requiredFlag('prompt', values.prompt),
+    negativePrompt: values.negative,
+    steps: numberFlag('steps', values.steps),
+    seed: numberFlag('seed', values.seed),
+    scheduler: values.scheduler as JobParams['scheduler'],
+    variations: numberFlag('variations', values.variations) ?? 1,
+    strength: numberFlag('strength', values.strength),
+    guidance: numberFlag('guidance', values.guidance),
+    engine: values.engine as JobParams['engine'],
+  };
+  const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
+  const [imageBytes, maskBytes] = await Promise.all([readFile(requiredFlag('image', values.image)), readFile(requiredFlag('mask', values.mask))]);
+  const inputs = await decodeCropInputs({ bytes: imageBytes, contentType: undefined }, { bytes: maskBytes, contentType: undefined }, params);
+
+  const config = resolveConfig({
+    env: io.env,
+    overrides: {
+      ...(values.model !== undefined && { modelDir: values.model }),
+      ...(values.provider !== undefined && { provider: values.provider as ServiceConfig['provider'] }),
+      ...(values['low-memory'] && { lowMemory: true }),
+    },
+  });
+  const log = createLogger({ level: 'warn' });
+  const host = new EngineWorkerHost(engineSettings(config), log);
+  const progress = progressReporter(io.stderr, values.quiet ?? false);
+  try {
+    // Let the worker report its engines; with a model, `auto` waits for SDXL to finish loading.
+    await waitFor(() => host.workerStatus().state === 'running');
+    if (config.modelDir && params.engine !== 'classic') {
+      progress.update(0, 'loading the SDXL model');
+      await waitFor(() => host.engineStatuses().find((s) => s.name === 'sdxl')?.state !== 'loading');
+    }
+    const engine = chooseEngine(params.engine, host.engineStatuses());
+    say(io.stderr, `engine ${engine}, seed ${params.seed}, ${inputs.image.width}×${inputs.image.height}`);
+    const tracker = new ProgressTracker(params.variations, params.steps);
+    const cancel = new CancelFlag();
+    const onSigint = () => cancel.cancel();
+    process.once('SIGINT', onSigint);
+    const outcome = await runInpaint(host, engine, inputs, params, {
+      cancel,
+      onProgress: (p) => {
+        const t = tracker.update(p);
+        const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
+        const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
+        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}`);
+      },
+    }).finally(() => process.off('SIGINT', onSigint));
+    progress.done();
+    for (const warning of [...inputs.warnings, ...outcome.warnings]) say(io.stderr, `warning: ${warning}`);
+    for (const [index, result] of outcome.results.entries()) {
+      const path = variationPath(out, index, outcome.results.length);
+      await writeFile(path, await encodePng(result.pixels, PNG_FILE_COMPRESSION));
+      say(io.stdout, `${path} (seed ${result.seed})`);
+    }
+    return 0;
+  } finally {
+    await host.close();
+  }
+}
+
+async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// doctor
+
+const DOCTOR_HELP = `genfill doctor [--model DIR]
+Checks the SDXL model folder (env GENFILL_MODEL) and the execution providers, and says what to fix.
+Exit code 1 when the model folder is broken.`;
+
+async function doctor(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { model: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
+  const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
+  const { inspectModelFolder } = await import('./pipeline/model-folder');
+  const { describeExecutionProviders } = await import('./runtime/providers');
+  const fixes: string[] = [];
+  let broken = false;
+
+  say(io.stdout, `genfill ${SERVICE_VERSION} on Node ${process.version} (${process.platform}/${process.arch})\n`);
+  if (!modelDir) {
+    say(io.stdout, 'Model: none configured (the classic fill works without one)');
+    fixes.push(missingModelHelp());
+  } else {
+    const report = await inspectModelFolder(modelDir);
+    say(io.stdout, `Model: ${modelDir}: ${report.ok ? 'OK' : 'BROKEN'}`);
+    if (report.summary.pipelineClass) say(io.stdout, `  pipeline ${report.summary.pipelineClass}, UNet in-channels ${report.summary.unetInChannels ?? '?'}`);
+    for (const problem of report.problems) say(io.stdout, `  ✗ ${problem}`);
+    if (!report.ok) {
+      broken = true;
+      fixes.push(`Fix the model folder above, or export it again:\n  ${MODEL_EXPORT_COMMAND}`);
+    }
+  }
+
+  say(io.stdout, '\nExecution providers:');
+  for (const provider of describeExecutionProviders()) {
+    say(io.stdout, `  ${provider.available ? '✓' : '·'} ${provider.name.padEnd(9)} ${provider.available ? 'available' : provider.hint}`);
+  }
+  say(io.stdout, fixes.length ? `\nWhat to do:\n${fixes.join('\n\n')}` : '\nNothing to fix.');
+  return broken ? 1 : 0;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const HELP = `genfill: local generative fill (SDXL inpainting or classic fill) for Photoshop
+
+Usage:
+  genfill serve [options]     run the local service (npm start)
+  genfill inpaint [options]   fill one image from the command line, no server needed
+  genfill doctor [--model D]  check the model folder and the execution providers
+  genfill <command> --help    options of a command (flags, environment variables, defaults)`;
+
+const COMMANDS: Record<string, Command> = { serve, inpaint, doctor };
+
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') return say(io.stdout, HELP), name ? 0 : 2;
+  const command = COMMANDS[name];
+  if (!command) return say(io.stderr, `genfill: unknown command "${name}"\n\n${HELP}`), 2;
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof GenfillError) say(io.stderr, `genfill ${name}: ${error.message}`);
+    else if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) say(io.stderr, `genfill ${name}: ${(error as Error).message} (see genfill ${name} --help)`);
+    else say(io.stderr, `genfill ${name}: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exit(await main(process.argv.slice(2)));
+}

@@ -1,0 +1,75 @@
+/**
+ * Request guards, in the order they run: Host header (DNS rebinding), CORS (only when configured), bearer token.
+ * Origin is never a reason to refuse: UXP's fetch sends `null` or a plugin scheme.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { GenfillError } from '../../core/errors';
+import { RAW_HEADERS, ROUTES } from '../../core/protocol';
+
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
+const WILDCARD_ADDRESSES = ['0.0.0.0', '::', ''];
+
+/** Splits a Host header into a lower-case name (brackets removed) and an optional port. */
+export function parseHostHeader(header: string): { name: string; port: number | null } | null {
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(header.trim());
+  if (!match) return null;
+  return { name: (match[1] ?? match[2]).toLowerCase(), port: match[3] ? Number(match[3]) : null };
+}
+
+/**
+ * Accepts loopback names, the bound address itself and configured names — with no port or the listening one.
+ * A page on evil.example that rebinds its DNS to 127.0.0.1 still sends `Host: evil.example`, so it is refused.
+ */
+export function hostGuard(options: { bindHost: string; allowedHosts: readonly string[] }): RequestHandler {
+  const names = new Set([...LOOPBACK_NAMES, ...options.allowedHosts.map((h) => h.toLowerCase())]);
+  const bind = options.bindHost.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (!WILDCARD_ADDRESSES.includes(bind)) names.add(bind);
+  return (req, _res, next) => {
+    const header = req.headers.host ?? '';
+    const parsed = parseHostHeader(header);
+    const portOk = parsed?.port === null || parsed?.port === req.socket.localPort;
+    if (parsed && (names.has(parsed.name) || names.has(`${parsed.name}:${parsed.port}`)) && portOk) return next();
+    next(
+      new GenfillError(
+        'forbidden_host',
+        `Host "${header}" is not served; use http://127.0.0.1:${req.socket.localPort} or add the name with --allowed-host`,
+      ),
+    );
+  };
+}
+
+const EXPOSED_HEADERS = Object.values(RAW_HEADERS).join(', ');
+
+export function corsHeaders(origins: readonly string[]): RequestHandler {
+  const any = origins.includes('*');
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origins.length === 0 || !origin || !(any || origins.includes(origin))) return next();
+    res.set('Access-Control-Allow-Origin', any ? '*' : origin);
+    res.vary('Origin');
+    res.set('Access-Control-Expose-Headers', EXPOSED_HEADERS);
+    if (req.method !== 'OPTIONS') return next();
+    res.set('Access-Control-Allow-Methods', 'GET, POST, DELETE');
+    res.set('Access-Control-Allow-Headers', 'Authorization, Content-Type, Accept');
+    res.set('Access-Control-Max-Age', '600');
+    res.status(204).end();
+  };
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** With a token, every /v1 route but health needs `Authorization: Bearer <token>` (constant-time comparison). */
+export function authGuard(token: string | null): RequestHandler {
+  if (!token) return (_req, _res, next) => next();
+  const expected = digest(token);
+  return (req, res, next) => {
+    if (req.path === ROUTES.health) return next();
+    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    if (match && timingSafeEqual(digest(match[1].trim()), expected)) return next();
+    res.set('WWW-Authenticate', 'Bearer');
+    next(new GenfillError('unauthorized', match ? 'the bearer token is wrong' : 'this service requires "Authorization: Bearer <token>"'));
+  };
+}

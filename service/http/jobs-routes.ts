@@ -1,0 +1,115 @@
+/**
+ * The `/v1/jobs` routes: HTTP ↔ core/protocol, nothing else.
+ * - POST /v1/jobs → 202 JobCreated (+ Location).
+ * - GET /v1/jobs/:id → JobSnapshot; /events → SSE; /preview → JPEG or 404 before the first preview.
+ * - GET /v1/jobs/:id/results/:n → PNG, or raw RGBA with ?format=raw / Accept: application/octet-stream; 409 until
+ *   the job has succeeded.
+ * - DELETE /v1/jobs/:id → 200 + snapshot (queued job, now cancelled), 202 + snapshot (running job, cancelling
+ *   before its next engine step), 204 (finished job removed with its results).
+ */
+import { Router, type Request, type Response } from 'express';
+import { GenfillError } from '../../core/errors';
+import { RAW_HEADERS, ROUTES, type JobCreated } from '../../core/protocol';
+import { chooseEngine } from '../jobs/engine-choice';
+import { decodeCropInputs } from '../jobs/inputs';
+import type { Job } from '../jobs/job';
+import { parseParamsJson, resolveParams } from '../jobs/params';
+import type { JobQueue } from '../jobs/queue';
+import { encodePng } from '../imaging/codec';
+import type { EngineRunner } from '../worker/engine-host';
+import { methodNotAllowed } from './errors';
+import { streamJobEvents, type EventStreamOptions } from './events';
+import { jobUpload, readMultipart } from './upload';
+
+export interface JobRoutesDeps {
+  queue: JobQueue;
+  runner: EngineRunner;
+  events: EventStreamOptions;
+}
+
+function findJob(queue: JobQueue, req: Request): Job {
+  const id = String(req.params.id);
+  const job = queue.get(id);
+  if (!job) throw new GenfillError('not_found', `no job ${id} (unknown, deleted, or past its retention)`);
+  return job;
+}
+
+type ResultFormat = 'png' | 'raw';
+
+function resultFormat(req: Request): ResultFormat {
+  const format = req.query.format;
+  if (format === 'raw' || format === 'png') return format;
+  if (format !== undefined) throw new GenfillError('invalid_params', `format: must be png or raw (got ${JSON.stringify(format)})`, 'format');
+  return req.accepts(['image/png', 'application/octet-stream']) === 'application/octet-stream' ? 'raw' : 'png';
+}
+
+export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
+  const router = Router();
+
+  router
+    .route(ROUTES.jobs)
+    .post(readMultipart, async (req: Request, res: Response) => {
+      queue.assertAccepting();
+      const upload = jobUpload(req);
+      const params = resolveParams(parseParamsJson(upload.paramsText));
+      const engine = chooseEngine(params.engine, runner.engineStatuses());
+      const inputs = await decodeCropInputs(upload.image, upload.mask, params);
+      const created: JobCreated = queue.submit(params, engine, inputs);
+      res.status(202).location(ROUTES.job(created.id)).json(created);
+    })
+    .all(methodNotAllowed(['POST']));
+
+  router
+    .route('/v1/jobs/:id')
+    .get((req, res) => {
+      res.json(queue.snapshot(findJob(queue, req)));
+    })
+    .delete((req, res) => {
+      const job = findJob(queue, req);
+      const outcome = queue.cancelOrRemove(job);
+      if (outcome === 'removed') res.status(204).end();
+      else res.status(outcome === 'cancelled' ? 200 : 202).json(queue.snapshot(job));
+    })
+    .all(methodNotAllowed(['GET', 'DELETE']));
+
+  router
+    .route('/v1/jobs/:id/events')
+    .get((req, res) => streamJobEvents(res, queue, findJob(queue, req), events))
+    .all(methodNotAllowed(['GET']));
+
+  router
+    .route('/v1/jobs/:id/results/:index')
+    .get(async (req, res) => {
+      const job = findJob(queue, req);
+      if (job.state !== 'succeeded') {
+        throw new GenfillError('conflict', `job ${job.id} is ${job.state}; results exist once it has succeeded`);
+      }
+      const index = Number(req.params.index);
+      const result = Number.isInteger(index) ? job.results[index] : undefined;
+      if (!result) throw new GenfillError('not_found', `job ${job.id} has results 0..${job.results.length - 1}, not ${req.params.index}`);
+      const format = resultFormat(req);
+      const { pixels } = result;
+      res.set({
+        [RAW_HEADERS.width]: String(pixels.width),
+        [RAW_HEADERS.height]: String(pixels.height),
+        [RAW_HEADERS.channels]: String(pixels.channels),
+        [RAW_HEADERS.seed]: String(result.seed),
+        Vary: 'Accept',
+      });
+      if (format === 'raw') res.type('application/octet-stream').send(Buffer.from(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength));
+      else res.type('image/png').send(await encodePng(pixels));
+    })
+    .all(methodNotAllowed(['GET']));
+
+  router
+    .route('/v1/jobs/:id/preview')
+    .get((req, res) => {
+      const job = findJob(queue, req);
+      if (!job.preview) throw new GenfillError('not_found', `job ${job.id} has no preview yet`);
+      res.set({ [RAW_HEADERS.width]: String(job.preview.width), [RAW_HEADERS.height]: String(job.preview.height), 'Cache-Control': 'no-store' });
+      res.type('image/jpeg').send(job.preview.jpeg);
+    })
+    .all(methodNotAllowed(['GET']));
+
+  return router;
+}

@@ -1,0 +1,116 @@
+/**
+ * Turns the uploaded `image` and `mask` parts into validated pixels: raw or encoded (sniffed by magic bytes), within
+ * the size limits, the same size, a mask that selects something, and a placement that agrees with the crop rule.
+ */
+import { GenfillError } from '../../core/errors';
+import { contextCrop, placementProblems, sameRect, type Size } from '../../core/geometry';
+import { countMasked } from '../../core/mask';
+import { INPUT_LIMITS } from '../../core/params';
+import type { CropPlacement, RawPixelsInfo } from '../../core/protocol';
+import { decodeColorImage, decodeGrayImage, readImageInfo } from '../imaging/codec';
+import type { Pixels } from '../imaging/pixels';
+import type { ResolvedParams } from './params';
+
+export interface UploadedPart {
+  bytes: Uint8Array;
+  /** The part's Content-Type as sent; only `application/octet-stream` changes the interpretation. */
+  contentType: string | undefined;
+}
+
+export interface CropInputs {
+  /** RGB or RGBA. */
+  image: Pixels;
+  /** Gray, same size as the image. */
+  mask: Pixels;
+  /** Non-fatal remarks (placement differs from the crop rule). */
+  warnings: string[];
+}
+
+type Role = 'image' | 'mask';
+
+const RAW_TYPE = 'application/octet-stream';
+const ROLE_CHANNELS: Record<Role, readonly number[]> = { image: [3, 4], mask: [1] };
+
+function checkSizeLimits(role: Role, size: Size, origin: string): void {
+  const side = Math.max(size.width, size.height);
+  if (side > INPUT_LIMITS.maxSide || size.width * size.height > INPUT_LIMITS.maxPixels) {
+    throw new GenfillError(
+      'payload_too_large',
+      `${role}: ${size.width}×${size.height} (${origin}) exceeds the limit of ${INPUT_LIMITS.maxSide} pixels a side and ` +
+        `${INPUT_LIMITS.maxPixels} pixels in all; downscale the crop before sending it`,
+      role,
+    );
+  }
+}
+
+function rawPixels(role: Role, part: UploadedPart, info: RawPixelsInfo): Pixels {
+  if (!ROLE_CHANNELS[role].includes(info.channels)) {
+    throw new GenfillError('invalid_params', `params.${role}.channels: a raw ${role} must have ${ROLE_CHANNELS[role].join(' or ')} channels, got ${info.channels}`, `params.${role}.channels`);
+  }
+  checkSizeLimits(role, info, `declared in params.${role}`);
+  const expected = info.width * info.height * info.channels;
+  if (part.bytes.length !== expected) {
+    throw new GenfillError(
+      'bad_request',
+      `${role}: the raw part has ${part.bytes.length} bytes, but params.${role} declares ${info.width}×${info.height}×${info.channels} = ${expected}`,
+      role,
+    );
+  }
+  return { width: info.width, height: info.height, channels: info.channels, data: part.bytes };
+}
+
+async function encodedPixels(role: Role, part: UploadedPart): Promise<Pixels> {
+  const info = await readImageInfo(part.bytes).catch(() => null);
+  if (!info) {
+    const raw = part.contentType?.startsWith(RAW_TYPE);
+    throw new GenfillError(
+      raw ? 'invalid_params' : 'unsupported_format',
+      raw
+        ? `params.${role}: required to describe the raw (application/octet-stream) ${role} part`
+        : `${role}: not a PNG, JPEG or WebP image (content-type ${part.contentType ?? 'none'}); send one of those, or raw pixels as application/octet-stream`,
+      raw ? `params.${role}` : role,
+    );
+  }
+  checkSizeLimits(role, info, `${info.format} header`);
+  try {
+    return role === 'image' ? await decodeColorImage(part.bytes) : await decodeGrayImage(part.bytes);
+  } catch (error) {
+    throw new GenfillError('bad_request', `${role}: the ${info.format} data cannot be decoded (${(error as Error).message})`, role);
+  }
+}
+
+async function decodePart(role: Role, part: UploadedPart, info: RawPixelsInfo | undefined): Promise<Pixels> {
+  if (part.bytes.length === 0) throw new GenfillError('bad_request', `${role}: the part is empty`, role);
+  const declaredRaw = part.contentType?.startsWith(RAW_TYPE) && info !== undefined;
+  return declaredRaw ? rawPixels(role, part, info) : encodedPixels(role, part);
+}
+
+/** Re-checks the client's placement; throws on contradictions, returns a warning when only the crop rule differs. */
+export function checkPlacement(placement: CropPlacement, image: Size): string[] {
+  const problems = placementProblems(placement, image);
+  if (problems.length > 0) {
+    throw new GenfillError('placement_mismatch', `params.placement: ${problems.join('; ')}`, 'params.placement');
+  }
+  const expected = contextCrop(placement.selection, placement.document);
+  if (expected && !sameRect(expected, placement.crop)) {
+    const { x, y, width, height } = expected;
+    return [`the crop differs from the context-crop rule (expected ${width}×${height} at ${x},${y}); results may have less context`];
+  }
+  return [];
+}
+
+export async function decodeCropInputs(image: UploadedPart, mask: UploadedPart, params: ResolvedParams): Promise<CropInputs> {
+  const [imagePixels, maskPixels] = await Promise.all([decodePart('image', image, params.image), decodePart('mask', mask, params.mask)]);
+  if (imagePixels.width !== maskPixels.width || imagePixels.height !== maskPixels.height) {
+    throw new GenfillError(
+      'size_mismatch',
+      `mask: ${maskPixels.width}×${maskPixels.height} differs from the image's ${imagePixels.width}×${imagePixels.height}; send both at the same size`,
+      'mask',
+    );
+  }
+  if (countMasked(maskPixels.data) === 0) {
+    throw new GenfillError('empty_mask', 'mask: every pixel is 0, so there is nothing to fill; select an area first', 'mask');
+  }
+  const warnings = params.placement ? checkPlacement(params.placement, imagePixels) : [];
+  return { image: imagePixels, mask: maskPixels, warnings };
+}

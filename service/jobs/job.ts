@@ -1,0 +1,71 @@
+/** A job's record in the queue and its wire snapshot. State changes go through the queue only. */
+import type { ErrorInfo } from '../../core/errors';
+import type { Size } from '../../core/geometry';
+import type { EngineName } from '../../core/params';
+import type { JobSnapshot, JobState } from '../../core/protocol';
+import { TERMINAL_STATES } from '../../core/protocol';
+import { CancelFlag } from '../worker/cancel-flag';
+import type { CropInputs } from './inputs';
+import type { ResolvedParams } from './params';
+import { ProgressTracker } from './progress';
+import type { ResultImage } from './region';
+
+export interface JobPreview {
+  revision: number;
+  width: number;
+  height: number;
+  jpeg: Buffer;
+}
+
+export class Job {
+  readonly id: string;
+  readonly params: ResolvedParams;
+  readonly engine: EngineName;
+  readonly createdAt = new Date();
+  readonly cancel = new CancelFlag();
+  readonly progress: ProgressTracker;
+  /** Crop pixels; released once the job ends. */
+  inputs: CropInputs | null;
+  state: JobState = 'queued';
+  startedAt: Date | null = null;
+  finishedAt: Date | null = null;
+  workingSize: Size | null = null;
+  preview: JobPreview | null = null;
+  results: ResultImage[] = [];
+  error: ErrorInfo | null = null;
+  warnings: string[];
+  /** Removes the finished job when its retention ends. */
+  retentionTimer: NodeJS.Timeout | null = null;
+
+  constructor(id: string, params: ResolvedParams, engine: EngineName, inputs: CropInputs) {
+    this.id = id;
+    this.params = params;
+    this.engine = engine;
+    this.inputs = inputs;
+    this.warnings = [...inputs.warnings];
+    this.progress = new ProgressTracker(params.variations, params.steps);
+  }
+
+  get terminal(): boolean {
+    return TERMINAL_STATES.includes(this.state);
+  }
+
+  snapshot(position: number | null): JobSnapshot {
+    return {
+      id: this.id,
+      state: this.state,
+      position: this.state === 'queued' ? position : null,
+      engine: this.engine,
+      createdAt: this.createdAt.toISOString(),
+      startedAt: this.startedAt?.toISOString() ?? null,
+      finishedAt: this.finishedAt?.toISOString() ?? null,
+      progress: this.progress.current,
+      previewRevision: this.preview?.revision ?? 0,
+      results: this.results.map((r, index) => ({ index, seed: r.seed, width: r.pixels.width, height: r.pixels.height })),
+      error: this.error,
+      warnings: [...this.warnings],
+      seed: this.params.seed,
+      workingSize: this.workingSize,
+    };
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Validation of the `params` part against LIMITS (core/params), with the offending field named in the error
+ * ("params.steps"). Produces fully resolved parameters: defaults applied, a random seed drawn when none was given.
+ */
+import { randomInt } from 'node:crypto';
+import { z } from 'zod';
+import { GenfillError } from '../../core/errors';
+import { DEFAULT_SCHEDULER, ENGINE_CHOICES, INPUT_LIMITS, LIMITS, SCHEDULERS, type EngineChoice, type NumericLimit, type SchedulerName } from '../../core/params';
+import type { CropPlacement, JobParams, RawPixelsInfo } from '../../core/protocol';
+
+function limited(limit: NumericLimit) {
+  const base = z.number({ error: 'must be a number' });
+  return (limit.integer ? base.int({ error: 'must be an integer' }) : base)
+    .min(limit.min, { error: `must be at least ${limit.min}` })
+    .max(limit.max, { error: `must be at most ${limit.max}` });
+}
+
+const dimension = z.number().int({ error: 'must be an integer' }).min(1, { error: 'must be at least 1' });
+
+const rawInfo = z.strictObject({
+  width: dimension,
+  height: dimension,
+  channels: z.union([z.literal(1), z.literal(3), z.literal(4)], { error: 'must be 1, 3 or 4' }),
+});
+
+const rect = z.strictObject({ x: z.number().int(), y: z.number().int(), width: dimension, height: dimension });
+const size = z.strictObject({ width: dimension, height: dimension });
+
+const paramsSchema = z.strictObject({
+  prompt: z.string({ error: 'must be a string' }).max(INPUT_LIMITS.promptChars, {
+    error: `must be at most ${INPUT_LIMITS.promptChars} characters`,
+  }),
+  negativePrompt: z.string().max(INPUT_LIMITS.promptChars, { error: `must be at most ${INPUT_LIMITS.promptChars} characters` }).optional(),
+  steps: limited(LIMITS.steps).optional(),
+  guidance: limited(LIMITS.guidance).optional(),
+  guidanceRescale: limited(LIMITS.guidanceRescale).optional(),
+  strength: limited(LIMITS.strength).optional(),
+  seed: limited(LIMITS.seed).nullable().optional(),
+  scheduler: z.enum(SCHEDULERS, { error: `must be one of ${SCHEDULERS.join(', ')}` }).optional(),
+  variations: limited(LIMITS.variations).optional(),
+  engine: z.enum(ENGINE_CHOICES, { error: `must be one of ${ENGINE_CHOICES.join(', ')}` }).optional(),
+  image: rawInfo.optional(),
+  mask: rawInfo.optional(),
+  placement: z.strictObject({ document: size, crop: rect, selection: rect }).optional(),
+  client: z.string().max(200).optional(),
+});
+
+/** JobParams with every default applied and the seed decided. */
+export interface ResolvedParams {
+  prompt: string;
+  negativePrompt: string | undefined;
+  steps: number;
+  guidance: number;
+  guidanceRescale: number;
+  strength: number;
+  seed: number;
+  /** True when the service drew the seed. */
+  randomSeed: boolean;
+  scheduler: SchedulerName;
+  variations: number;
+  engine: EngineChoice;
+  image: RawPixelsInfo | undefined;
+  mask: RawPixelsInfo | undefined;
+  placement: CropPlacement | undefined;
+  client: string | undefined;
+}
+
+/** Validates client-supplied params (already JSON-parsed). Throws GenfillError('invalid_params', …, 'params.x'). */
+export function resolveParams(input: unknown, drawSeed: () => number = randomSeed): ResolvedParams {
+  const parsed = paramsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') path.push(issue.keys[0]);
+    const field = ['params', ...path].join('.');
+    let value: unknown = input;
+    for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
+    const shown = issue.code === 'unrecognized_keys' ? 'unknown field' : `${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
+    throw new GenfillError('invalid_params', `${field}: ${shown}`, field);
+  }
+  const p: JobParams = parsed.data;
+  const seed = p.seed ?? null;
+  return {
+    prompt: p.prompt,
+    negativePrompt: p.negativePrompt,
+    steps: p.steps ?? LIMITS.steps.default,
+    guidance: p.guidance ?? LIMITS.guidance.default,
+    guidanceRescale: p.guidanceRescale ?? LIMITS.guidanceRescale.default,
+    strength: p.strength ?? LIMITS.strength.default,
+    seed: seed ?? drawSeed(),
+    randomSeed: seed === null,
+    scheduler: p.scheduler ?? DEFAULT_SCHEDULER,
+    variations: p.variations ?? LIMITS.variations.default,
+    engine: p.engine ?? 'auto',
+    image: p.image,
+    mask: p.mask,
+    placement: p.placement,
+    client: p.client,
+  };
+}
+
+/** Parses the `params` part text; malformed JSON is a 400 naming the part. */
+export function parseParamsJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new GenfillError('invalid_params', `params: not valid JSON (${(error as Error).message})`, 'params');
+  }
+}
+
+export function randomSeed(): number {
+  return randomInt(0, LIMITS.seed.max + 1);
+}
+
+/** Variation i uses seed + i, wrapped into the 32-bit seed range. */
+export function variationSeeds(seed: number, variations: number): number[] {
+  return Array.from({ length: variations }, (_, i) => (seed + i) % (LIMITS.seed.max + 1));
+}

@@ -1,0 +1,229 @@
+/**
+ * The job queue: FIFO, bounded, one job on the engine worker at a time. Every job reaches exactly one terminal
+ * state; an engine failure fails only its job. Finished jobs stay (with their results) until retention passes or
+ * the client deletes them — never because a client disconnected.
+ */
+import { randomUUID } from 'node:crypto';
+import { GenfillError } from '../../core/errors';
+import type { EngineName } from '../../core/params';
+import type { JobCreated, JobEvent, JobSnapshot, QueueStatus } from '../../core/protocol';
+import { CancelledError, type EngineProgress } from '../engines/engine';
+import { encodeJpeg } from '../imaging/codec';
+import type { Logger } from '../log';
+import type { EngineRunner } from '../worker/engine-host';
+import type { CropInputs } from './inputs';
+import { Job, type JobPreview } from './job';
+import type { ResolvedParams } from './params';
+import { runInpaint } from './run-inpaint';
+
+export interface JobQueueOptions {
+  runner: EngineRunner;
+  /** Jobs that may wait behind the running one. */
+  capacity: number;
+  retentionSeconds: number;
+  log: Logger;
+}
+
+export type JobListener = (event: JobEvent) => void;
+
+/** Progress is logged when the job crosses each of these fractions. */
+const LOG_PROGRESS_EVERY = 0.25;
+
+export class JobQueue {
+  readonly #options: JobQueueOptions;
+  readonly #jobs = new Map<string, Job>();
+  readonly #waiting: Job[] = [];
+  readonly #listeners = new Map<string, Set<JobListener>>();
+  #running: Job | null = null;
+  #runningDone: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: JobQueueOptions) {
+    this.#options = options;
+  }
+
+  status(): QueueStatus {
+    return { running: this.#running?.id ?? null, queued: this.#waiting.length, capacity: this.#options.capacity };
+  }
+
+  /** Refuses early (before decoding uploads) when the queue cannot take another job. */
+  assertAccepting(): void {
+    if (this.#closed) throw new GenfillError('engine_unavailable', 'the service is shutting down');
+    if (this.#waiting.length >= this.#options.capacity) {
+      throw new GenfillError(
+        'queue_full',
+        `the queue is full (${this.#waiting.length} jobs waiting, capacity ${this.#options.capacity}); try again when a job has finished`,
+      );
+    }
+  }
+
+  submit(params: ResolvedParams, engine: EngineName, inputs: CropInputs): JobCreated {
+    this.assertAccepting();
+    const job = new Job(randomUUID(), params, engine, inputs);
+    this.#jobs.set(job.id, job);
+    this.#waiting.push(job);
+    const { width, height } = inputs.image;
+    this.#log(job).info('queued', { engine, size: `${width}x${height}`, variations: params.variations, steps: params.steps, seed: params.seed, randomSeed: params.randomSeed, client: params.client });
+    const position = this.#position(job) ?? 0;
+    this.#pump();
+    return { id: job.id, position };
+  }
+
+  get(id: string): Job | undefined {
+    return this.#jobs.get(id);
+  }
+
+  snapshot(job: Job): JobSnapshot {
+    return job.snapshot(this.#position(job));
+  }
+
+  /** Listens to a job's events until it ends; returns the unsubscribe function. */
+  subscribe(job: Job, listener: JobListener): () => void {
+    let set = this.#listeners.get(job.id);
+    if (!set) this.#listeners.set(job.id, (set = new Set()));
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * DELETE semantics: a queued job is cancelled at once, a running one is asked to stop before the next engine
+   * step (it turns `cancelled` when the engine stops), a finished one is removed with its results.
+   */
+  cancelOrRemove(job: Job): 'cancelled' | 'cancelling' | 'removed' {
+    if (job.terminal) {
+      this.#remove(job);
+      return 'removed';
+    }
+    if (job.state === 'queued') {
+      this.#waiting.splice(this.#waiting.indexOf(job), 1);
+      this.#finish(job, 'cancelled');
+      this.#notifyWaiting();
+      return 'cancelled';
+    }
+    job.cancel.cancel();
+    this.#log(job).info('cancel requested');
+    return 'cancelling';
+  }
+
+  /** Stops accepting, cancels waiting jobs, gives the running one `graceMs` to finish, then cancels it. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#waiting.splice(0)) this.#finish(job, 'cancelled');
+    const running = this.#running;
+    if (!running) return;
+    const timer = setTimeout(() => {
+      this.#log(running).warn('shutdown grace period over; cancelling the running job', { graceMs });
+      running.cancel.cancel();
+    }, graceMs);
+    await this.#runningDone;
+    clearTimeout(timer);
+  }
+
+  /** Drops every retained job (service shutdown). */
+  clear(): void {
+    for (const job of this.#jobs.values()) if (job.terminal) this.#remove(job);
+  }
+
+  #log(job: Job): Logger {
+    return this.#options.log.child({ job: job.id.slice(0, 8) });
+  }
+
+  #position(job: Job): number | null {
+    if (job.state !== 'queued') return null;
+    return this.#waiting.indexOf(job) + (this.#running ? 1 : 0);
+  }
+
+  #emit(job: Job, event: JobEvent): void {
+    for (const listener of this.#listeners.get(job.id) ?? []) listener(event);
+  }
+
+  #notify(job: Job): void {
+    this.#emit(job, { type: 'snapshot', job: this.snapshot(job) });
+  }
+
+  #notifyWaiting(): void {
+    for (const job of this.#waiting) this.#notify(job);
+  }
+
+  #pump(): void {
+    if (this.#running || this.#closed) return;
+    const job = this.#waiting.shift();
+    if (!job) return;
+    this.#running = job;
+    this.#runningDone = this.#execute(job).finally(() => {
+      this.#running = null;
+      this.#pump();
+    });
+    this.#notifyWaiting();
+  }
+
+  async #execute(job: Job): Promise<void> {
+    const log = this.#log(job);
+    const inputs = job.inputs!;
+    job.state = 'running';
+    job.startedAt = new Date();
+    this.#notify(job);
+    log.info('started', { engine: job.engine, waitedMs: job.startedAt.getTime() - job.createdAt.getTime() });
+    let loggedQuarter = 0;
+    const onProgress = (progress: EngineProgress) => {
+      const current = job.progress.update(progress);
+      if (progress.preview) void this.#storePreview(job, progress.preview);
+      const quarter = Math.floor(current.fraction / LOG_PROGRESS_EVERY);
+      if (quarter > loggedQuarter && current.fraction < 1) {
+        loggedQuarter = quarter;
+        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1) });
+      }
+      this.#notify(job);
+    };
+    try {
+      const outcome = await runInpaint(this.#options.runner, job.engine, inputs, job.params, {
+        cancel: job.cancel,
+        onProgress,
+        onWorkingSize: (size) => (job.workingSize = size),
+      });
+      job.results = outcome.results;
+      job.warnings.push(...outcome.warnings);
+      const t = outcome.timings;
+      this.#finish(job, 'succeeded', { prepareMs: Math.round(t.prepare), engineMs: Math.round(t.engine), finishMs: Math.round(t.finish) });
+    } catch (error) {
+      if (error instanceof CancelledError || (job.cancel.cancelled && !(error instanceof GenfillError))) {
+        this.#finish(job, 'cancelled');
+      } else {
+        const message = error instanceof Error ? error.message : String(error);
+        job.error = { code: 'engine_failed', message };
+        this.#finish(job, 'failed');
+      }
+    }
+  }
+
+  async #storePreview(job: Job, preview: NonNullable<EngineProgress['preview']>): Promise<void> {
+    const revision = (job.preview?.revision ?? 0) + 1;
+    const jpeg = await encodeJpeg({ width: preview.width, height: preview.height, channels: 3, data: preview.rgb }).catch(() => null);
+    // Encodes can finish out of order; keep the newest.
+    if (!jpeg || (job.preview && job.preview.revision >= revision) || !this.#jobs.has(job.id)) return;
+    const stored: JobPreview = { revision, width: preview.width, height: preview.height, jpeg };
+    job.preview = stored;
+    this.#emit(job, { type: 'preview', revision, width: preview.width, height: preview.height });
+    this.#notify(job);
+  }
+
+  #finish(job: Job, state: 'succeeded' | 'failed' | 'cancelled', timings: Record<string, number> = {}): void {
+    job.state = state;
+    job.finishedAt = new Date();
+    job.inputs = null;
+    job.progress.finish(state === 'succeeded');
+    const totalMs = job.finishedAt.getTime() - job.createdAt.getTime();
+    const fields = { totalMs, ...timings, results: job.results.length, error: job.error?.message };
+    if (state === 'failed') this.#log(job).warn(state, fields);
+    else this.#log(job).info(state, fields);
+    this.#notify(job);
+    this.#listeners.delete(job.id);
+    job.retentionTimer = setTimeout(() => this.#remove(job), this.#options.retentionSeconds * 1000);
+    job.retentionTimer.unref();
+  }
+
+  #remove(job: Job): void {
+    if (job.retentionTimer) clearTimeout(job.retentionTimer);
+    this.#jobs.delete(job.id);
+  }
+}

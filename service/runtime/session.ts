@@ -1,0 +1,152 @@
+/**
+ * One ONNX graph on one execution provider. Sessions are created from the file path (onnxruntime maps the weights
+ * and their `model.onnx_data` itself; a 10 GB UNet never passes through a JS Buffer). Feeds are checked against the
+ * graph's declared inputs before every run, so a shape or name mistake reads as a sentence, not an ORT stack.
+ */
+import { InferenceSession } from 'onnxruntime-node';
+import type { Tensor } from 'onnxruntime-node';
+import { EngineError } from '../engines/engine';
+import { decodeFloat16 } from './float16';
+import { PROVIDERS, providerProblem } from './providers';
+import type { ProviderName } from './providers';
+import { FEED_TYPES, TensorFeed } from './tensor-feed';
+import type { FeedType } from './tensor-feed';
+
+export interface ValueSpec {
+  name: string;
+  type: string;
+  /** Numbers are fixed sizes; strings are symbolic (dynamic) axes. */
+  shape: readonly (number | string)[];
+}
+
+export interface SessionOptions {
+  provider: ProviderName;
+  /** Label used in messages, e.g. "unet". */
+  label: string;
+}
+
+function specsOf(metadata: readonly InferenceSession.ValueMetadata[], label: string, kind: string): Map<string, ValueSpec> {
+  const specs = new Map<string, ValueSpec>();
+  for (const value of metadata) {
+    if (!value.isTensor) throw new EngineError(`${label}: ${kind} "${value.name}" is not a tensor; this is not an optimum SDXL export`);
+    specs.set(value.name, { name: value.name, type: value.type, shape: value.shape });
+  }
+  return specs;
+}
+
+function describeShape(shape: readonly (number | string)[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+export class ModelSession {
+  readonly inputs: ReadonlyMap<string, ValueSpec>;
+  readonly outputs: ReadonlyMap<string, ValueSpec>;
+
+  private constructor(
+    private readonly session: InferenceSession,
+    readonly label: string,
+    readonly provider: ProviderName,
+  ) {
+    this.inputs = specsOf(session.inputMetadata, label, 'input');
+    this.outputs = specsOf(session.outputMetadata, label, 'output');
+  }
+
+  static async create(path: string, options: SessionOptions): Promise<ModelSession> {
+    let session: InferenceSession;
+    try {
+      session = await InferenceSession.create(path, {
+        executionProviders: [PROVIDERS[options.provider].config],
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (options.provider !== 'cpu' && /provider|cuda|tensorrt|dml|directml|coreml|webgpu|\.so|\.dll|dylib/i.test(message)) {
+        throw new EngineError(providerProblem(options.provider, error), { cause: error });
+      }
+      throw new EngineError(`${options.label}: onnxruntime could not load ${path}: ${message}`, { cause: error });
+    }
+    return new ModelSession(session, options.label, options.provider);
+  }
+
+  input(name: string): ValueSpec {
+    const spec = this.inputs.get(name);
+    if (spec === undefined) {
+      throw new EngineError(`${this.label}: the graph has no input "${name}" (it has ${[...this.inputs.keys()].join(', ')})`);
+    }
+    return spec;
+  }
+
+  hasOutput(name: string): boolean {
+    return this.outputs.has(name);
+  }
+
+  /** Allocates a feed for `name` in the graph's declared type, checking `dims` against the declared shape. */
+  createFeed(name: string, dims: readonly number[]): TensorFeed {
+    const spec = this.input(name);
+    if (!(FEED_TYPES as readonly string[]).includes(spec.type)) {
+      throw new EngineError(`${this.label}: input "${name}" has type ${spec.type}, which genfill cannot feed`);
+    }
+    const fits =
+      spec.shape.length === dims.length && spec.shape.every((d, i) => typeof d === 'string' || d < 0 || d === dims[i]);
+    if (!fits) {
+      throw new EngineError(
+        `${this.label}: input "${name}" expects shape ${describeShape(spec.shape)}, the pipeline built ${describeShape(dims)}`,
+      );
+    }
+    return new TensorFeed(name, spec.type as FeedType, dims);
+  }
+
+  /** Runs with every declared input fed; returns only `fetch` outputs (all when omitted). */
+  async run(feeds: Readonly<Record<string, TensorFeed>>, fetch?: readonly string[]): Promise<Record<string, Tensor>> {
+    const missing = [...this.inputs.keys()].filter((name) => !(name in feeds));
+    const unknown = Object.keys(feeds).filter((name) => !this.inputs.has(name));
+    if (missing.length > 0 || unknown.length > 0) {
+      const parts = [
+        missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+        unknown.length > 0 ? `not in the graph: ${unknown.join(', ')}` : '',
+      ].filter(Boolean);
+      throw new EngineError(`${this.label}: feeds do not match the graph's inputs (${parts.join('; ')})`);
+    }
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) tensors[name] = feed.tensor;
+    for (const name of fetch ?? []) {
+      if (!this.outputs.has(name)) {
+        throw new EngineError(`${this.label}: the graph has no output "${name}" (it has ${[...this.outputs.keys()].join(', ')})`);
+      }
+    }
+    return fetch === undefined ? this.session.run(tensors) : this.session.run(tensors, [...fetch]);
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Reads a float output as float32: the tensor's own memory when float32, else decoded into `into` (or a new array). */
+export function outputAsFloat32(tensor: Tensor, label: string, into?: Float32Array): Float32Array {
+  const size = tensor.size;
+  if (into !== undefined && into.length !== size) {
+    throw new EngineError(`${label}: output has ${size} values, the pipeline expected ${into.length}`);
+  }
+  switch (tensor.type) {
+    case 'float32': {
+      const data = tensor.data as Float32Array;
+      if (into === undefined) return data;
+      into.set(data);
+      return into;
+    }
+    case 'float16': {
+      const target = into ?? new Float32Array(size);
+      decodeFloat16(tensor.data as Uint16Array, target);
+      return target;
+    }
+    case 'float64': {
+      const target = into ?? new Float32Array(size);
+      target.set(tensor.data as Float64Array);
+      return target;
+    }
+    default:
+      throw new EngineError(`${label}: output has type ${tensor.type}, expected a float tensor`);
+  }
+}

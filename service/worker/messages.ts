@@ -1,0 +1,36 @@
+/**
+ * Messages between the main thread and the engine worker: plain data with a `type` discriminant. Pixels travel as
+ * transferred ArrayBuffers; cancellation is a SharedArrayBuffer flag the engine polls (see cancel-flag.ts).
+ */
+import type { EngineName, ExecutionProviderChoice } from '../../core/params';
+import type { EngineStatus } from '../../core/protocol';
+import type { EngineJob, EngineOutput, EngineProgress } from '../engines/engine';
+import type { LogLevel } from '../log';
+
+/** Everything the worker needs to build its engines (workerData). */
+export interface EngineSettings {
+  modelDir: string | null;
+  provider: ExecutionProviderChoice;
+  lowMemory: boolean;
+  batchVariations: boolean;
+  /** Module exporting `createEngines(settings): Engine[]` that replaces the built-in engines (tests). */
+  engineModule: string | null;
+}
+
+export type HostMessage =
+  | { type: 'run'; runId: number; engine: EngineName; job: EngineJob; cancelFlag: SharedArrayBuffer }
+  | { type: 'dispose' };
+
+/** Why a run ended without output. */
+export interface RunFailure {
+  kind: 'cancelled' | 'engine' | 'unavailable' | 'internal';
+  message: string;
+}
+
+export type WorkerMessage =
+  | { type: 'status'; engines: EngineStatus[] }
+  | { type: 'progress'; runId: number; progress: EngineProgress }
+  | { type: 'done'; runId: number; output: EngineOutput }
+  | { type: 'failed'; runId: number; failure: RunFailure }
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'disposed' };

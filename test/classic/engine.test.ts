@@ -1,0 +1,180 @@
+/**
+ * The classic engine behind the engine interface: status, seeds and determinism, progress, cancellation, the mask
+ * rule (fill where mask ≥ 128, keep everything else byte for byte) and degenerate inputs.
+ */
+import { describe, expect, it } from 'vitest';
+import { createClassicEngine } from '../../service/engines/classic';
+import { CancelledError, EngineError } from '../../service/engines/engine';
+import type { EngineProgress } from '../../service/engines/engine';
+import { fill, fillRecordingProgress, makeJob, pixelsWhere, quietContext, samePixels } from './helpers';
+import { gradient, noise, rectMask, squareMask, stripes } from './textures';
+
+const SIZE = 96;
+
+describe('classic engine', () => {
+  it('reports itself ready on the CPU with the patchmatch algorithm', () => {
+    expect(createClassicEngine().status()).toEqual({
+      name: 'classic',
+      state: 'ready',
+      model: 'patchmatch',
+      provider: 'cpu',
+      dtype: null,
+      reason: null,
+    });
+  });
+
+  it('returns one image per seed, deterministic per seed, different across seeds', async () => {
+    const picture = noise(SIZE, SIZE);
+    const mask = squareMask(SIZE, SIZE, 32);
+    const first = await fill(picture, mask, [5, 6]);
+    const again = await fill(picture, mask, [5]);
+
+    expect(first.images.map((i) => [i.seed, i.width, i.height, i.rgb.length])).toEqual([
+      [5, SIZE, SIZE, SIZE * SIZE * 3],
+      [6, SIZE, SIZE, SIZE * SIZE * 3],
+    ]);
+    expect(Buffer.from(again.images[0].rgb).equals(Buffer.from(first.images[0].rgb))).toBe(true);
+    expect(Buffer.from(first.images[1].rgb).equals(Buffer.from(first.images[0].rgb))).toBe(false);
+    const kept = pixelsWhere(mask, false);
+    for (const image of first.images) expect(samePixels(image.rgb, picture.rgb, kept)).toBe(true);
+  });
+
+  it('reports denoising progress per variation, counting iterations over all scales', async () => {
+    const events = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]);
+    const steps = events[0].steps;
+
+    expect(steps).toBeGreaterThan(1);
+    expect(events.every((e) => e.phase === 'denoising' && e.steps === steps)).toBe(true);
+    const expected = [0, 1].flatMap((variation) =>
+      Array.from({ length: steps }, (_, i) => ({ variation, step: i + 1 })),
+    );
+    expect(events.map(({ variation, step }) => ({ variation, step }))).toEqual(expected);
+  });
+
+  it('throws CancelledError once cancelled, and reports no progress after that', async () => {
+    const events: EngineProgress[] = [];
+    let cancelled = false;
+    const run = createClassicEngine().run(makeJob(noise(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]), {
+      onProgress: (p) => {
+        events.push(p);
+        cancelled = true;
+      },
+      isCancelled: () => cancelled,
+    });
+
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(events).toHaveLength(1);
+  });
+
+  it('does not start when already cancelled', async () => {
+    const events: EngineProgress[] = [];
+    const run = createClassicEngine().run(makeJob(noise(SIZE, SIZE), squareMask(SIZE, SIZE, 40)), {
+      onProgress: (p) => events.push(p),
+      isCancelled: () => true,
+    });
+
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(events).toHaveLength(0);
+  });
+
+  it('returns the input unchanged for an empty mask', async () => {
+    const picture = stripes(SIZE, SIZE);
+    const output = await fill(picture, new Uint8Array(SIZE * SIZE), [3, 4]);
+
+    for (const image of output.images) expect(Buffer.from(image.rgb).equals(Buffer.from(picture.rgb))).toBe(true);
+    expect(output.warnings).toEqual([]);
+  });
+
+  it('fills where mask ≥ 128 and keeps every pixel below 128 byte for byte', async () => {
+    // A red object under the hard part of the mask, with a soft ring of 1…127 around it over the stripes.
+    const picture = stripes(SIZE, SIZE);
+    const mask = new Uint8Array(SIZE * SIZE);
+    const soft = [1, 64, 127];
+    for (let ring = 0; ring < soft.length; ring++) {
+      const side = 36 - 2 * ring;
+      const square = squareMask(SIZE, SIZE, side, soft[ring]);
+      for (let p = 0; p < mask.length; p++) if (square[p]) mask[p] = square[p];
+    }
+    const hard = squareMask(SIZE, SIZE, 30, 128);
+    for (let p = 0; p < mask.length; p++) {
+      if (!hard[p]) continue;
+      mask[p] = 128 + (p % 128);
+      picture.rgb.set([255, 0, 0], p * 3);
+    }
+    const rgb = (await fill(picture, mask)).images[0].rgb;
+
+    expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+    const filled = pixelsWhere(mask, true);
+    expect(filled).toHaveLength(30 * 30);
+    const red = filled.filter((p) => rgb[p * 3] > 200 && rgb[p * 3 + 1] < 60 && rgb[p * 3 + 2] < 60);
+    expect(red).toHaveLength(0);
+  });
+
+  it('fills a one-pixel hole from its neighbours', async () => {
+    const picture = gradient(SIZE, SIZE);
+    const p = 40 * SIZE + 50;
+    picture.rgb.set([255, 0, 255], p * 3);
+    const mask = new Uint8Array(SIZE * SIZE);
+    mask[p] = 255;
+    const rgb = (await fill(picture, mask)).images[0].rgb;
+
+    expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+    const neighbour = p - 1;
+    for (let k = 0; k < 3; k++) expect(Math.abs(rgb[p * 3 + k] - rgb[neighbour * 3 + k])).toBeLessThan(60);
+  });
+
+  it('finishes a mask covering 90% of the crop, copying from the strip left over', async () => {
+    const picture = stripes(SIZE, SIZE);
+    const left = Math.round(SIZE * 0.1);
+    const mask = rectMask(SIZE, SIZE, left, 0, SIZE - left, SIZE);
+    const output = await fill(picture, mask);
+
+    expect(samePixels(output.images[0].rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+    expect(output.warnings).toEqual([]);
+  });
+
+  it('falls back to a smooth fill, with a warning, when no whole patch lies outside the hole', async () => {
+    const picture = gradient(SIZE, SIZE);
+    const mask = squareMask(SIZE, SIZE, SIZE - 4);
+    const output = await fill(picture, mask);
+    const rgb = output.images[0].rgb;
+
+    expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+    expect(output.warnings.join(' ')).toMatch(/no 7×7 patch outside the hole/);
+    // Smooth, not black: the centre takes colours from the border.
+    const centre = (SIZE / 2) * SIZE + SIZE / 2;
+    expect(rgb[centre * 3] + rgb[centre * 3 + 1] + rgb[centre * 3 + 2]).toBeGreaterThan(100);
+  });
+
+  it('returns the input, with a warning, when the mask covers everything', async () => {
+    const picture = noise(16, 16);
+    const output = await fill(picture, new Uint8Array(16 * 16).fill(255));
+
+    expect(Buffer.from(output.images[0].rgb).equals(Buffer.from(picture.rgb))).toBe(true);
+    expect(output.warnings.join(' ')).toMatch(/covers the whole image/);
+  });
+
+  it.each([
+    [1, 1],
+    [3, 2],
+    [1, 40],
+    [9, 9],
+  ])('handles a %i×%i crop', async (width, height) => {
+    const picture = noise(width, height);
+    const mask = new Uint8Array(width * height);
+    mask[Math.floor(mask.length / 2)] = 255;
+    const output = await fill(picture, mask);
+
+    expect(output.images[0].rgb).toHaveLength(width * height * 3);
+    expect(samePixels(output.images[0].rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+  });
+
+  it('rejects buffers that do not match the size, saying which', async () => {
+    const engine = createClassicEngine();
+    const job = makeJob(noise(8, 8), new Uint8Array(10));
+
+    await expect(engine.run(job, quietContext)).rejects.toThrow(EngineError);
+    await expect(engine.run(job, quietContext)).rejects.toThrow(/mask has 10 bytes, expected 8·8 = 64/);
+    await expect(engine.run({ ...job, mask: new Uint8Array(64), seeds: [] }, quietContext)).rejects.toThrow(/no seeds/);
+  });
+});

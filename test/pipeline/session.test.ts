@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ModelSession, outputAsFloat32 } from '../../service/runtime/session';
+import { removeTinyModels, tinyModel } from './fixtures';
+
+afterAll(removeTinyModels);
+
+describe('ModelSession', () => {
+  it('reads declared types from metadata and casts feeds to them (fp16 graph)', async () => {
+    const model = await tinyModel('fp16');
+    const session = await ModelSession.create(join(model.dir, 'vae_decoder', 'model.onnx'), { provider: 'cpu', label: 'vae_decoder' });
+    try {
+      expect(session.input('latent_sample')).toMatchObject({ type: 'float16' });
+      const feed = session.createFeed('latent_sample', [1, 4, 2, 2]);
+      expect(feed.tensor.type).toBe('float16');
+      feed.set(new Float32Array(16).fill(0.5));
+      const result = await session.run({ latent_sample: feed }, ['sample']);
+      expect(result.sample.type).toBe('float16');
+      const pixels = outputAsFloat32(result.sample, 'vae_decoder');
+      expect(pixels.length).toBe(3 * 16 * 16);
+      expect(pixels.every(Number.isFinite)).toBe(true);
+    } finally {
+      await session.release();
+    }
+  });
+
+  it('explains shape, name and output mistakes in words', async () => {
+    const model = await tinyModel('legacy');
+    const unet = await ModelSession.create(join(model.dir, 'unet', 'model.onnx'), { provider: 'cpu', label: 'unet' });
+    try {
+      expect(unet.input('timestep')).toMatchObject({ type: 'int64', shape: ['steps'] });
+      expect(() => unet.createFeed('sample', [1, 4, 8, 8])).toThrow(/unet: input "sample" expects shape \[batch_size, 9, height, width\], the pipeline built \[1, 4, 8, 8\]/);
+      expect(() => unet.createFeed('timestep', [])).toThrow(/expects shape \[steps\]/);
+      expect(() => unet.input('latent')).toThrow(/unet: the graph has no input "latent" \(it has sample, timestep/);
+      const sample = unet.createFeed('sample', [1, 9, 8, 8]);
+      await expect(unet.run({ sample })).rejects.toThrow(/feeds do not match the graph's inputs \(missing timestep, encoder_hidden_states, text_embeds, time_ids\)/);
+    } finally {
+      await unet.release();
+    }
+  });
+
+  it('reports a file onnxruntime cannot load with its path', async () => {
+    await expect(ModelSession.create('/nonexistent/model.onnx', { provider: 'cpu', label: 'unet' })).rejects.toThrow(
+      /unet: onnxruntime could not load \/nonexistent\/model\.onnx/,
+    );
+  });
+});

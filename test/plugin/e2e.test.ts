@@ -1,0 +1,195 @@
+/**
+ * The whole panel flow against the mocked Photoshop and the REAL service on an ephemeral port (classic engine, no
+ * model): capture → multipart upload → polling → results → insert, plus cancel, a service-side refusal and a
+ * service that comes up after the panel.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startService } from '../../service/main';
+import type { RunningService } from '../../service/main';
+import { HttpServiceClient } from '../../plugin/client/http-client';
+import { toRgba } from '../../plugin/host/pixels';
+import { PanelStore } from '../../plugin/state/store';
+import type { PanelState } from '../../plugin/state/store';
+import { generateTinySdxl, TOKENIZER_SKIP_MESSAGE, tokenizerFilesAvailable } from '../models/tiny-sdxl';
+import { MemoryStorage } from './fake-service-client';
+import { featheredEllipse, firstDifference, setup } from './fixtures';
+
+let service: RunningService;
+
+beforeAll(async () => {
+  service = await startService({ port: 0, host: '127.0.0.1', modelDir: null, quiet: true, logLevel: 'error' });
+});
+
+afterAll(async () => {
+  await service?.close();
+});
+
+function panel(url: string, doc = {}) {
+  const ctx = setup({ width: 640, height: 480, selection: featheredEllipse({ x: 300, y: 200, width: 60, height: 48 }, 6), ...doc });
+  const storage = new MemoryStorage();
+  storage.setItem('genfill.serviceUrl', url);
+  const store = new PanelStore({ host: ctx.host, createClient: (u, token) => new HttpServiceClient(u, { clientName: 'genfill-test', token }), storage, pollMs: 20, retryMs: 50 });
+  return { ...ctx, document: ctx.document!, store };
+}
+
+async function until(store: PanelStore, predicate: (s: PanelState) => boolean, timeout = 30_000): Promise<void> {
+  await vi.waitFor(() => expect(predicate(store.getState())).toBe(true), { timeout, interval: 10 });
+}
+
+describe('panel ↔ real service (classic engine)', () => {
+  it('fills the selection, inserts a variation as one masked layer, then another', async () => {
+    const { ps, store, document } = panel(service.url);
+    await store.start();
+    expect(store.getState().connection.status).toBe('connected');
+    store.updateSettings({ prompt: 'sand', variations: 2 });
+    await store.generate();
+    const state = store.getState();
+    expect(state.message).toBeNull();
+    expect(state.job.phase).toBe('done');
+    if (state.job.phase !== 'done') return;
+    expect(state.job.results).toHaveLength(2);
+    expect(state.job.results.every((r) => r.thumbnailUrl !== null)).toBe(true);
+
+    const historyBefore = document.history.length;
+    expect(await store.insert(0)).toBe(true);
+    const layer = document.layers.at(-1)!;
+    expect(layer.name).toBe(`sand (seed ${state.job.results[0].seed})`);
+    const capture = ps.calls.find((c) => c.method === 'getPixels')!.sourceBounds!;
+    expect(layer.raster).toMatchObject({ x: capture.left, y: capture.top, width: capture.right - capture.left, height: capture.bottom - capture.top });
+    // The layer holds exactly the returned pixels.
+    const returned = await new HttpServiceClient(service.url).result(state.job.jobId, 0);
+    expect(firstDifference(layer.raster!.data, toRgba(returned))).toBeNull();
+    // Its mask is the selection as it was at Generate, soft edge included.
+    const mask = layer.mask!;
+    expect(mask).toMatchObject({ x: capture.left, y: capture.top });
+    for (let y = 0; y < mask.height; y += 7) {
+      for (let x = 0; x < mask.width; x += 7) expect(mask.data[y * mask.width + x]).toBe(document.selectionAt(mask.x + x, mask.y + y));
+    }
+    expect(mask.data.some((v) => v > 0 && v < 255)).toBe(true);
+    expect(document.history.length).toBe(historyBefore + 1);
+    expect(document.history.at(-1)).toMatch(/^Generative Fill: sand/);
+
+    expect(await store.insert(1)).toBe(true);
+    expect(document.layers).toHaveLength(3);
+    expect(document.history.length).toBe(historyBefore + 2);
+    expect([...ps.liveImageData]).toHaveLength(0);
+    store.dispose();
+  });
+
+  it('cancel stops the job on the service and leaves the document unchanged', async () => {
+    const { store, document } = panel(service.url, { width: 1400, height: 1000, selection: featheredEllipse({ x: 200, y: 150, width: 900, height: 700 }, 20) });
+    await store.start();
+    const before = document.fingerprint();
+    let jobId: string | null = null;
+    const unsubscribe = store.subscribe(() => {
+      const job = store.getState().job;
+      if (job.phase === 'running' && !job.cancelling && jobId === null) {
+        jobId = job.jobId;
+        void store.cancel();
+      }
+    });
+    await store.generate();
+    unsubscribe();
+    expect(jobId).not.toBeNull();
+    expect(store.getState().message?.text).toMatch(/cancelled/);
+    const snapshot = await new HttpServiceClient(service.url).job(jobId!);
+    expect(snapshot.state).toBe('cancelled');
+    expect(document.fingerprint()).toBe(before);
+    store.dispose();
+  });
+
+  it("shows the service's own error and leaves the document unchanged", async () => {
+    const { store, document } = panel(service.url);
+    await store.start();
+    const before = document.fingerprint();
+    store.updateSettings({ engine: 'sdxl' });
+    await store.generate();
+    expect(store.getState().message?.kind).toBe('error');
+    expect(store.getState().message?.text).toMatch(/^The genfill service can't run this engine: .*sdxl/);
+    expect(store.getState().job.phase).toBe('idle');
+    expect(document.fingerprint()).toBe(before);
+    store.dispose();
+  });
+
+  it('asks for the access token of a service that requires one, then works with it', async () => {
+    const guarded = await startService({ port: 0, host: '127.0.0.1', modelDir: null, token: 'open sesame', quiet: true, logLevel: 'error' });
+    const { store, document } = panel(guarded.url);
+    try {
+      await store.start();
+      expect(store.getState().connection).toMatchObject({ status: 'incompatible', message: expect.stringMatching(/requires an access token/) });
+      store.setService(guarded.url, 'open sesame');
+      await until(store, (s) => s.connection.status === 'connected');
+      store.updateSettings({ variations: 1 });
+      await store.generate();
+      expect(store.getState().message).toBeNull();
+      expect(await store.insert(0)).toBe(true);
+      expect(document.layers).toHaveLength(2);
+    } finally {
+      store.dispose();
+      await guarded.close();
+    }
+  });
+
+  it('connects by itself when the service starts after the panel', async () => {
+    const port = await freePort();
+    const { store } = panel(`http://127.0.0.1:${port}`);
+    await store.start();
+    expect(store.getState().connection.status).toBe('unreachable');
+    const late = await startService({ port, host: '127.0.0.1', modelDir: null, quiet: true, logLevel: 'error' });
+    try {
+      await until(store, (s) => s.connection.status === 'connected', 10_000);
+    } finally {
+      store.dispose();
+      await late.close();
+    }
+  });
+});
+
+describe.skipIf(!tokenizerFilesAvailable())('panel ↔ real service (sdxl engine, tiny generated model)', () => {
+  let dir: string;
+  let sdxl: RunningService;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'genfill-plugin-tiny-'));
+    const model = await generateTinySdxl(join(dir, 'model'), 'fp32');
+    sdxl = await startService({ port: 0, host: '127.0.0.1', modelDir: model.dir, provider: 'cpu', quiet: true, logLevel: 'error' });
+  });
+  afterAll(async () => {
+    await sdxl?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('generates with the sdxl engine and inserts the result', async () => {
+    const client = new HttpServiceClient(sdxl.url);
+    await vi.waitFor(async () => expect((await client.health()).engines.find((e) => e.name === 'sdxl')?.state).toBe('ready'), { timeout: 60_000, interval: 100 });
+    const { ps, store, document } = panel(sdxl.url);
+    await store.start();
+    const { connection } = store.getState();
+    expect(connection.status === 'connected' && connection.health.defaultEngine).toBe('sdxl');
+    store.updateSettings({ prompt: 'a red square', engine: 'sdxl', steps: 2, variations: 1, seedMode: 'fixed', seed: 3 });
+    await store.generate();
+    const state = store.getState();
+    expect(state.message).toBeNull();
+    expect(state.job.phase === 'done' && state.job.results.map((r) => r.seed)).toEqual([3]);
+    expect(await store.insert(0)).toBe(true);
+    expect(document.layers.at(-1)!.name).toBe('a red square (seed 3)');
+    expect([...ps.liveImageData]).toHaveLength(0);
+    store.dispose();
+  });
+});
+
+if (!tokenizerFilesAvailable()) console.warn(TOKENIZER_SKIP_MESSAGE);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}

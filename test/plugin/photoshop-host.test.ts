@@ -1,0 +1,274 @@
+import { describe, expect, it } from 'vitest';
+import { contextCrop, MAX_TRANSFER_PIXELS, transferSize } from '../../core/geometry';
+import { HostRefusal } from '../../plugin/host/host';
+import type { Capture, RefusalReason } from '../../plugin/host/host';
+import { fakeResult, featheredEllipse, firstDifference, gradient, rectSelection, setup } from './fixtures';
+import { MODAL_ERROR } from './mock/photoshop';
+import type { MockDocument, MockLayer, MockPhotoshop } from './mock/photoshop';
+
+async function refusal(promise: Promise<unknown>): Promise<HostRefusal> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HostRefusal);
+  return error as HostRefusal;
+}
+
+async function expectRefusal(promise: Promise<unknown>, reason: RefusalReason, text: RegExp): Promise<void> {
+  const error = await refusal(promise);
+  expect(error.reason).toBe(reason);
+  expect(error.message).toMatch(text);
+}
+
+function expectNoLeaks(ps: MockPhotoshop): void {
+  expect([...ps.liveImageData].length).toBe(0);
+}
+
+function topLayer(doc: MockDocument): MockLayer {
+  return doc.layers[doc.layers.length - 1];
+}
+
+/** The selection values over a rectangle, as the document holds them. */
+function selectionOver(doc: MockDocument, r: { x: number; y: number; width: number; height: number }): Uint8Array {
+  const out = new Uint8Array(r.width * r.height);
+  for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) out[y * r.width + x] = doc.selectionAt(r.x + x, r.y + y);
+  return out;
+}
+
+describe('PhotoshopHost.capture', () => {
+  it('reads only the context crop, as 8-bit sRGB, with the soft selection kept', async () => {
+    const selectionRect = { x: 500, y: 400, width: 100, height: 80 };
+    const { ps, host, document } = setup({ selection: featheredEllipse(selectionRect) });
+    const capture = await host.capture('composite');
+
+    const crop = contextCrop(selectionRect, { width: 1200, height: 900 })!;
+    expect(capture.crop).toEqual(crop);
+    expect(capture.selection).toEqual(selectionRect);
+    expect(capture.transfer).toEqual({ width: crop.width, height: crop.height });
+    const bounds = { left: crop.x, top: crop.y, right: crop.x + crop.width, bottom: crop.y + crop.height };
+    const pixels = ps.calls.filter((c) => c.method === 'getPixels');
+    expect(pixels).toHaveLength(1);
+    expect(pixels[0]).toMatchObject({ documentID: document!.id, sourceBounds: bounds, componentSize: 8, layerID: undefined, targetSize: undefined });
+    expect(ps.calls.find((c) => c.method === 'getSelection')?.sourceBounds).toEqual(bounds);
+
+    expect(capture.image).toMatchObject({ width: crop.width, height: crop.height, channels: 3 });
+    const [r, g, b] = capture.image.data.subarray(0, 3);
+    expect([r, g, b]).toEqual(gradient(crop.x, crop.y).slice(0, 3));
+    // getSelection returned only the selection's extent; the host padded it back to the crop.
+    expect(capture.mask).toMatchObject({ width: crop.width, height: crop.height, channels: 1 });
+    expect(firstDifference(capture.mask.data, selectionOver(document!, crop))).toBeNull();
+    expect(capture.mask.data.some((v) => v > 0 && v < 255)).toBe(true);
+    expect(capture.selectionMask).toBe(capture.mask);
+    expectNoLeaks(ps);
+  });
+
+  it('relies on executeAsModal: the mocked imaging API refuses reads outside a modal scope', async () => {
+    const { ps } = setup({ selection: rectSelection({ x: 10, y: 10, width: 5, height: 5 }) });
+    await expect(ps.module.imaging.getPixels({ sourceBounds: { left: 0, top: 0, right: 5, bottom: 5 } })).rejects.toThrow(MODAL_ERROR);
+    await expect(ps.module.imaging.getSelection({})).rejects.toThrow(MODAL_ERROR);
+  });
+
+  it('clamps a selection that extends past the canvas', async () => {
+    const { ps, host, document } = setup({ selection: rectSelection({ x: -40, y: 850, width: 120, height: 100 }) });
+    const capture = await host.capture('composite');
+    expect(capture.selection).toEqual({ x: 0, y: 850, width: 80, height: 50 });
+    expect(capture.crop.x).toBe(0);
+    expect(capture.crop.y + capture.crop.height).toBe(900);
+    expect(firstDifference(capture.mask.data, selectionOver(document!, capture.crop))).toBeNull();
+    expectNoLeaks(ps);
+  });
+
+  it('handles a selection touching the canvas edge and a 1-pixel selection', async () => {
+    const edge = setup({ selection: rectSelection({ x: 1150, y: 0, width: 50, height: 30 }) });
+    const edgeCapture = await edge.host.capture('composite');
+    expect(edgeCapture.crop.x + edgeCapture.crop.width).toBe(1200);
+    expect(edgeCapture.crop.y).toBe(0);
+
+    const one = setup({ selection: rectSelection({ x: 600, y: 450, width: 1, height: 1 }) });
+    const capture = await one.host.capture('composite');
+    expect(capture.selection).toEqual({ x: 600, y: 450, width: 1, height: 1 });
+    expect(capture.mask.data.filter((v) => v === 255)).toHaveLength(1);
+    expect(capture.mask.data[(450 - capture.crop.y) * capture.crop.width + (600 - capture.crop.x)]).toBe(255);
+    expectNoLeaks(one.ps);
+  });
+
+  it('normalises 16-bit selection data from the 0..32768 range', async () => {
+    const selection = featheredEllipse({ x: 300, y: 300, width: 64, height: 64 });
+    const { ps, host, document } = setup({ bits: 'bitDepth16', selection });
+    const capture = await host.capture('composite');
+    expect(firstDifference(capture.mask.data, selectionOver(document!, capture.crop))).toBeNull();
+    expect(ps.calls.find((c) => c.method === 'getPixels')?.componentSize).toBe(8);
+  });
+
+  it('on a large document with a small selection reads only the crop', async () => {
+    const { ps, host } = setup({ width: 8000, height: 6000, selection: rectSelection({ x: 4000, y: 3000, width: 120, height: 90 }) });
+    const capture = await host.capture('composite');
+    for (const call of ps.calls.filter((c) => c.method === 'getPixels' || c.method === 'getSelection')) {
+      const b = call.sourceBounds!;
+      expect(b).toEqual({ left: capture.crop.x, top: capture.crop.y, right: capture.crop.x + capture.crop.width, bottom: capture.crop.y + capture.crop.height });
+      expect((b.right - b.left) * (b.bottom - b.top)).toBeLessThan(1024 * 1024);
+      expect(call.targetSize).toBeUndefined();
+    }
+  });
+
+  it('on a large document with a huge selection lets Photoshop downscale the transfer (targetSize)', async () => {
+    const rect = { x: 100, y: 100, width: 7800, height: 5800 };
+    const { ps, host } = setup({ width: 8000, height: 6000, selection: { rect, value: () => 255 } });
+    const capture = await host.capture('composite');
+    const transfer = transferSize(capture.crop, MAX_TRANSFER_PIXELS);
+    expect(transfer.width).toBeLessThan(capture.crop.width);
+    expect(capture.transfer).toEqual(transfer);
+    expect(capture.image).toMatchObject(transfer);
+    expect(capture.mask).toMatchObject(transfer);
+    expect(capture.selectionMask).toMatchObject({ width: capture.crop.width, height: capture.crop.height });
+    expect(ps.calls.find((c) => c.method === 'getPixels')?.targetSize).toEqual(transfer);
+    expect(ps.calls.filter((c) => c.method === 'getSelection').map((c) => c.targetSize)).toEqual([undefined, transfer]);
+    expectNoLeaks(ps);
+  });
+
+  it('reads the active layer when asked, padding its trimmed pixels with transparency', async () => {
+    const patch = { x: 520, y: 420, width: 40, height: 30, channels: 4 as const, data: new Uint8Array(40 * 30 * 4).fill(255) };
+    const { ps, host } = setup({
+      layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Patch', raster: patch }],
+      selection: rectSelection({ x: 500, y: 400, width: 100, height: 80 }),
+    });
+    const capture = await host.capture('layer');
+    const call = ps.calls.find((c) => c.method === 'getPixels')!;
+    expect(call.layerID).toBe(ps.active!.layers[1].id);
+    expect(capture.image.channels).toBe(4);
+    const at = (x: number, y: number) => capture.image.data[((y - capture.crop.y) * capture.crop.width + (x - capture.crop.x)) * 4 + 3];
+    expect(at(530, 430)).toBe(255);
+    expect(at(capture.crop.x, capture.crop.y)).toBe(0);
+    expectNoLeaks(ps);
+  });
+});
+
+describe('PhotoshopHost.capture refusals', () => {
+  const sel = rectSelection({ x: 100, y: 100, width: 50, height: 50 });
+
+  it('no document', async () => {
+    const { host } = setup();
+    await expectRefusal(host.capture('composite'), 'no_document', /Open an image/);
+  });
+
+  it('no selection', async () => {
+    const { host } = setup({ selection: null });
+    await expectRefusal(host.capture('composite'), 'no_selection', /Make a selection/);
+  });
+
+  it('a selection entirely outside the canvas', async () => {
+    const { host } = setup({ selection: rectSelection({ x: 1300, y: 100, width: 50, height: 50 }) });
+    await expectRefusal(host.capture('composite'), 'selection_outside', /outside the canvas/);
+  });
+
+  it('colour modes other than RGB', async () => {
+    for (const mode of ['CMYKColorMode', 'grayscaleMode', 'labColorMode', 'indexedColorMode'] as const) {
+      const { host } = setup({ mode, selection: sel });
+      await expectRefusal(host.capture('composite'), 'unsupported_mode', /Image > Mode > RGB Color/);
+    }
+  });
+
+  it('32-bit documents', async () => {
+    const { host } = setup({ bits: 'bitDepth32', selection: sel });
+    await expectRefusal(host.capture('composite'), 'unsupported_depth', /32-bit.*16 Bits\/Channel/);
+  });
+
+  it('a non-pixel active layer as source', async () => {
+    const { host } = setup({ layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Title', kind: 'text' }], selection: sel });
+    await expectRefusal(host.capture('layer'), 'layer_not_pixels', /not a pixel layer/);
+  });
+
+  it('Photoshop busy with another modal command', async () => {
+    const { ps, host } = setup({ selection: sel });
+    ps.busy = true;
+    await expectRefusal(host.capture('composite'), 'photoshop_busy', /busy/);
+  });
+
+  it('Photoshop older than 25.2', async () => {
+    const { host } = setup({ selection: sel }, '25.1.0');
+    await expectRefusal(host.capture('composite'), 'unsupported_version', /25\.2 or later/);
+  });
+});
+
+describe('PhotoshopHost.insert', () => {
+  async function captured(doc = {}) {
+    const ctx = setup({ selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }), ...doc });
+    const capture: Capture = await ctx.host.capture('composite');
+    ctx.ps.calls.length = 0;
+    return { ...ctx, document: ctx.document!, capture };
+  }
+
+  it('adds one masked pixel layer above the active layer at the crop offset, as one undo step', async () => {
+    const { ps, host, document, capture } = await captured();
+    const historyBefore = document.history.length;
+    const result = fakeResult(capture.transfer.width, capture.transfer.height);
+    await host.insert({ capture, image: result, layerName: 'a red boat (seed 7)' });
+
+    expect(document.layers).toHaveLength(2);
+    const layer = topLayer(document);
+    expect(layer.name).toBe('a red boat (seed 7)');
+    expect(layer.kind).toBe('pixel');
+    expect(layer.raster).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
+    expect(firstDifference(layer.raster!.data, result.data)).toBeNull();
+    expect(layer.mask).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
+    expect(firstDifference(layer.mask!.data, capture.selectionMask.data)).toBeNull();
+    expect(document.history.length).toBe(historyBefore + 1);
+    expect(document.history.at(-1)).toBe('Generative Fill: a red boat (seed 7)');
+    expectNoLeaks(ps);
+  });
+
+  it('inserts another variation as a second layer and undo step', async () => {
+    const { host, document, capture } = await captured();
+    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'one' });
+    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height, 3), layerName: 'two' });
+    expect(document.layers.map((l) => l.name)).toEqual(['Background', 'one', 'two']);
+    expect(document.history.slice(-2)).toEqual(['Generative Fill: one', 'Generative Fill: two']);
+    expect(topLayer(document).raster!.data[3]).toBe(255);
+  });
+
+  for (const call of ['createPixelLayer', 'putPixels', 'putLayerMask', 'resumeHistory'] as const) {
+    it(`rolls the document back when ${call} fails mid-insert`, async () => {
+      const { ps, host, document, capture } = await captured();
+      const before = document.fingerprint();
+      ps.failNext(call);
+      await expectRefusal(host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'x' }), 'insert_failed', /left unchanged.*mock failure/);
+      expect(document.fingerprint()).toBe(before);
+      expectNoLeaks(ps);
+    });
+  }
+
+  it('refuses when the document was closed or another one is active', async () => {
+    const { ps, host, document, capture } = await captured();
+    const image = fakeResult(capture.transfer.width, capture.transfer.height);
+    const other = ps.open({ title: 'Other.psd', width: 100, height: 100, layers: [{ name: 'Background', isBackground: true, fill: gradient }] });
+    const before = document.fingerprint();
+    await expectRefusal(host.insert({ capture, image, layerName: 'x' }), 'document_switched', /Switch back/);
+    ps.switchTo(document);
+    ps.close(document);
+    await expectRefusal(host.insert({ capture, image, layerName: 'x' }), 'document_closed', /was closed/);
+    expect(document.fingerprint()).toBe(before);
+    expect(other.layers).toHaveLength(1);
+  });
+
+  it('writes 16-bit data into a 16-bit document', async () => {
+    const { ps, host, document, capture } = await captured({ bits: 'bitDepth16' });
+    const result = fakeResult(capture.transfer.width, capture.transfer.height);
+    await host.insert({ capture, image: result, layerName: 'deep' });
+    expect(firstDifference(topLayer(document).raster!.data, result.data)).toBeNull();
+    expect(firstDifference(topLayer(document).mask!.data, capture.selectionMask.data)).toBeNull();
+    expectNoLeaks(ps);
+  });
+
+  it('scales a downscaled result back up to the crop, letting Photoshop resample', async () => {
+    const rect = { x: 0, y: 0, width: 3000, height: 2000 };
+    const { ps, host, document, capture } = await captured({ width: 3000, height: 2000, selection: { rect, value: () => 255 } });
+    expect(capture.transfer.width).toBeLessThan(capture.crop.width);
+    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'big' });
+    const layer = topLayer(document);
+    expect(layer.raster).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
+    expect(layer.mask).toMatchObject({ width: capture.crop.width, height: capture.crop.height });
+    expect(document.history.at(-1)).toBe('Generative Fill: big');
+    expectNoLeaks(ps);
+  });
+});

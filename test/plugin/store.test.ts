@@ -1,0 +1,224 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ServiceError } from '../../plugin/client/service-client';
+import { PanelStore } from '../../plugin/state/store';
+import type { PanelState } from '../../plugin/state/store';
+import { FakeServiceClient, healthy, MemoryStorage, unreachable } from './fake-service-client';
+import { featheredEllipse, setup } from './fixtures';
+
+const stores: PanelStore[] = [];
+afterEach(() => {
+  for (const store of stores.splice(0)) store.dispose();
+});
+
+function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; doc?: boolean } = {}) {
+  const ctx = setup(options.doc === false ? undefined : { selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }) });
+  const clients: FakeServiceClient[] = [];
+  const store = new PanelStore({
+    host: ctx.host,
+    createClient: (url: string) => {
+      const client = clients.length === 0 && options.client ? options.client : new FakeServiceClient(url);
+      clients.push(client);
+      return client;
+    },
+    storage: options.storage ?? new MemoryStorage(),
+    pollMs: 1,
+    retryMs: 5,
+  });
+  stores.push(store);
+  return { ...ctx, store, client: () => clients[clients.length - 1] };
+}
+
+async function until(store: PanelStore, predicate: (s: PanelState) => boolean): Promise<PanelState> {
+  await vi.waitFor(() => expect(predicate(store.getState())).toBe(true), { timeout: 5000, interval: 2 });
+  return store.getState();
+}
+
+describe('connection', () => {
+  it('connects and shows the engine; follows the active document until disposed', async () => {
+    const { store, ps } = make();
+    await store.start();
+    expect(store.getState().document).toMatchObject({ width: 1200, height: 900, hasSelection: true });
+    const other = ps.open({ title: 'Other.psd', width: 300, height: 200, layers: [] });
+    expect(store.getState().document).toMatchObject({ id: other.id, title: 'Other.psd', hasSelection: false });
+    expect(ps.listenerCount).toBe(1);
+    const { connection } = store.getState();
+    expect(connection.status).toBe('connected');
+    expect(connection.status === 'connected' && connection.health.defaultEngine).toBe('classic');
+    store.dispose();
+    await vi.waitFor(() => expect(ps.listenerCount).toBe(0));
+  });
+
+  it('says which side to update on a protocol mismatch', async () => {
+    const newer = new FakeServiceClient();
+    newer.health_ = healthy({ protocol: 2 as 1 });
+    const a = make({ client: newer });
+    await a.store.start();
+    expect(a.store.getState().connection).toMatchObject({ status: 'incompatible', message: expect.stringMatching(/Update the Photoshop plugin/) });
+
+    const older = new FakeServiceClient();
+    older.health_ = healthy({ protocol: 0 as 1 });
+    const b = make({ client: older });
+    await b.store.start();
+    expect(b.store.getState().connection).toMatchObject({ status: 'incompatible', message: expect.stringMatching(/Update the genfill service/) });
+  });
+
+  it('retries by itself until the service comes up', async () => {
+    const client = new FakeServiceClient();
+    client.health_ = unreachable();
+    const { store } = make({ client });
+    await store.start();
+    expect(store.getState().connection).toMatchObject({ status: 'unreachable', message: expect.stringMatching(/not running at http:\/\/127\.0\.0\.1:7870/) });
+    await vi.waitFor(() => expect(client.log.filter((l) => l === 'health').length).toBeGreaterThan(2), { timeout: 2000, interval: 2 });
+    client.health_ = healthy();
+    await until(store, (s) => s.connection.status === 'connected');
+  });
+
+  it('persists a changed service URL and rejects one that is not an address', async () => {
+    const storage = new MemoryStorage();
+    const { store } = make({ storage });
+    await store.start();
+    store.setService('http://192.168.1.5:9000/');
+    expect(storage.getItem('genfill.serviceUrl')).toBe('http://192.168.1.5:9000');
+    await until(store, (s) => s.connection.status === 'connected' && s.connection.url === 'http://192.168.1.5:9000');
+    store.setService('my computer');
+    expect(store.getState().message?.text).toMatch(/not a service address/);
+
+    const again = make({ storage });
+    expect(again.store.getState().connection.url).toBe('http://192.168.1.5:9000');
+  });
+});
+
+describe('generate → insert', () => {
+  it('sends the crop, mask and settings, shows progress, then inserts variations', async () => {
+    const { ps, store, document, client } = make();
+    await store.start();
+    let requests = 0;
+    client().onRequest = () => {
+      requests++;
+      // No modal scope is held across the network: Photoshop stays usable while the service works.
+      expect(ps.isModal).toBe(false);
+    };
+    store.updateSettings({ prompt: '  a red boat ' });
+    const running = store.generate();
+    const during = await until(store, (s) => s.job.phase === 'running' && s.job.previewUrl !== null);
+    expect(during.job.phase === 'running' && during.job.progress?.steps).toBe(20);
+    await running;
+
+    const state = store.getState();
+    expect(state.job.phase).toBe('done');
+    if (state.job.phase !== 'done') return;
+    expect(state.job.results.map((r) => r.seed)).toEqual([1234, 1235, 1236]);
+    expect(state.job.results.every((r) => r.thumbnailUrl?.startsWith('blob:'))).toBe(true);
+
+    const request = client().requests[0];
+    expect(request.params).toMatchObject({ prompt: 'a red boat', variations: 3, seed: null, engine: 'auto', scheduler: 'euler' });
+    expect(request.params.placement?.document).toEqual({ width: 1200, height: 900 });
+    expect(request.image.width).toBe(request.params.placement?.crop.width);
+    expect(request.mask).toMatchObject({ width: request.image.width, height: request.image.height, channels: 1 });
+
+    const historyBefore = document!.history.length;
+    expect(await store.insert(1)).toBe(true);
+    expect(document!.layers.at(-1)!.name).toBe('a red boat (seed 1235)');
+    expect(await store.insert(0)).toBe(true);
+    expect(document!.history.length).toBe(historyBefore + 2);
+    const after = store.getState().job;
+    expect(after.phase === 'done' && after.results.map((r) => r.inserted)).toEqual([true, true, false]);
+    await store.insertAll();
+    expect(document!.layers).toHaveLength(6);
+    expect(requests).toBeGreaterThan(5);
+    expect([...ps.liveImageData]).toHaveLength(0);
+  });
+
+  it('cancels on the service and leaves the document unchanged', async () => {
+    const client = new FakeServiceClient();
+    client.holdUntilCancelled = true;
+    const { ps, store, document } = make({ client });
+    await store.start();
+    const before = document!.fingerprint();
+    const running = store.generate();
+    await until(store, (s) => s.job.phase === 'running');
+    await store.cancel();
+    await running;
+    expect(client.log).toContain('cancel job1');
+    expect(store.getState().job.phase).toBe('idle');
+    expect(store.getState().message).toEqual({ kind: 'info', text: expect.stringMatching(/cancelled/) });
+    expect(document!.fingerprint()).toBe(before);
+    expect([...ps.liveImageData]).toHaveLength(0);
+  });
+
+  it('shows the service error when the job fails, document unchanged', async () => {
+    const client = new FakeServiceClient();
+    client.outcome = 'failed';
+    const { store, document } = make({ client });
+    await store.start();
+    const before = document!.fingerprint();
+    await store.generate();
+    expect(store.getState().message).toEqual({ kind: 'error', text: expect.stringMatching(/ran out of memory/) });
+    expect(document!.fingerprint()).toBe(before);
+  });
+
+  it('says the service is busy when its queue is full', async () => {
+    const client = new FakeServiceClient();
+    client.createError = new ServiceError('queue_full', 'the queue is full (4 jobs)', 429);
+    const { store } = make({ client });
+    await store.start();
+    await store.generate();
+    expect(store.getState().message?.text).toMatch(/busy with other jobs/);
+    expect(store.getState().job.phase).toBe('idle');
+  });
+
+  it('marks the service unreachable when it goes away mid-job, and reconnects', async () => {
+    const client = new FakeServiceClient();
+    const { store } = make({ client });
+    await store.start();
+    client.createError = unreachable();
+    client.health_ = unreachable();
+    await store.generate();
+    expect(store.getState().connection.status).toBe('unreachable');
+    expect(store.getState().message?.text).toMatch(/not running/);
+    client.health_ = healthy();
+    await until(store, (s) => s.connection.status === 'connected');
+  });
+
+  it('turns host refusals into messages without calling the service', async () => {
+    const { store, ps, client } = make();
+    await store.start();
+    ps.active!.selectionData = null;
+    await store.generate();
+    expect(store.getState().message?.text).toMatch(/Make a selection/);
+    expect(client().log).not.toContain('createJob');
+  });
+
+  it('refuses bad settings in words, reading nothing', async () => {
+    const { store, ps } = make();
+    await store.start();
+    store.updateSettings({ steps: 0, seedMode: 'fixed', seed: Number.NaN });
+    await store.generate();
+    expect(store.getState().message?.text).toMatch(/Steps must be a whole number from 1 to 150 \(it is 0\)\. Seed must be .* \(it is empty\)/);
+    expect(ps.calls).toHaveLength(0);
+  });
+
+  it('refuses to insert into a closed document and rolls back a failed insert', async () => {
+    const { store, ps, document } = make();
+    await store.start();
+    await store.generate();
+    const before = document!.fingerprint();
+    ps.failNext('putLayerMask', new Error('Could not complete the command because of a program error.'));
+    expect(await store.insert(0)).toBe(false);
+    expect(store.getState().message?.text).toMatch(/left unchanged.*program error/);
+    expect(document!.fingerprint()).toBe(before);
+
+    ps.close(document!);
+    expect(await store.insert(0)).toBe(false);
+    expect(store.getState().message?.text).toMatch(/was closed/);
+    expect(store.getState().document).toBeNull();
+  });
+
+  it('reuses a result seed', async () => {
+    const { store } = make();
+    await store.start();
+    await store.generate();
+    store.reuseSeed(2);
+    expect(store.getState().settings).toMatchObject({ seedMode: 'fixed', seed: 1236 });
+  });
+});

@@ -1,0 +1,61 @@
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { decodeColorImage, decodeGrayImage, encodePng, readImageInfo } from '../../service/imaging/codec';
+import { resizeLanczos } from '../../service/imaging/resize';
+import { sniffImageFormat } from '../../service/imaging/sniff';
+import { toRgb } from '../../service/imaging/pixels';
+
+describe('imaging', () => {
+  it('sniffs PNG, JPEG and WebP by their magic bytes only', async () => {
+    const pixels = { raw: { width: 4, height: 4, channels: 3 as const } };
+    const data = new Uint8Array(48).fill(100);
+    expect(sniffImageFormat(await sharp(data, pixels).png().toBuffer())).toBe('png');
+    expect(sniffImageFormat(await sharp(data, pixels).jpeg().toBuffer())).toBe('jpeg');
+    expect(sniffImageFormat(await sharp(data, pixels).webp().toBuffer())).toBe('webp');
+    expect(sniffImageFormat(new TextEncoder().encode('GIF89a'))).toBeNull();
+    expect(sniffImageFormat(new Uint8Array(0))).toBeNull();
+  });
+
+  it('applies the EXIF orientation when decoding (and in the header size)', async () => {
+    // 8×4 stored with red left columns, orientation 6 (turn 90° clockwise) → 4×8 displayed with red top rows.
+    const stored = new Uint8Array(8 * 4 * 3);
+    for (let y = 0; y < 4; y++) for (let x = 0; x < 2; x++) stored[(y * 8 + x) * 3] = 255;
+    const jpeg = await sharp(stored, { raw: { width: 8, height: 4, channels: 3 } })
+      .jpeg({ quality: 100, chromaSubsampling: '4:4:4' })
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    expect(await readImageInfo(jpeg)).toEqual({ format: 'jpeg', width: 4, height: 8 });
+    const decoded = await decodeColorImage(jpeg);
+    expect([decoded.width, decoded.height, decoded.channels]).toEqual([4, 8, 3]);
+    expect(decoded.data[0]).toBeGreaterThan(200);
+    expect(decoded.data[(7 * 4) * 3]).toBeLessThan(50);
+    const mask = await decodeGrayImage(jpeg);
+    expect([mask.width, mask.height, mask.channels]).toEqual([4, 8, 1]);
+  });
+
+  it('decodes colour masks to one gray channel and keeps RGBA images RGBA', async () => {
+    const rgba = new Uint8Array(2 * 2 * 4).fill(200);
+    const png = await sharp(rgba, { raw: { width: 2, height: 2, channels: 4 } }).png().toBuffer();
+    expect((await decodeColorImage(png)).channels).toBe(4);
+    const gray = await decodeGrayImage(png);
+    expect(gray.channels).toBe(1);
+    expect(gray.data.length).toBe(4);
+  });
+
+  it('resizes gray as gray and RGB as RGB with lanczos3, both directions', async () => {
+    const gray = { width: 8, height: 8, channels: 1 as const, data: new Uint8Array(64).fill(128) };
+    const up = await resizeLanczos(gray, { width: 16, height: 12 });
+    expect([up.width, up.height, up.channels, up.data.length]).toEqual([16, 12, 1, 192]);
+    expect(up.data.every((v) => v === 128)).toBe(true);
+    const rgb = toRgb({ width: 8, height: 8, channels: 4, data: new Uint8Array(256).fill(50) });
+    const down = await resizeLanczos(rgb, { width: 3, height: 5 });
+    expect([down.channels, down.data.length]).toEqual([3, 45]);
+  });
+
+  it('encodes RGBA PNG losslessly', async () => {
+    const data = Uint8Array.from({ length: 3 * 2 * 4 }, (_, i) => (i * 37) % 256);
+    const png = await encodePng({ width: 3, height: 2, channels: 4, data });
+    const back = await sharp(png).raw().toBuffer();
+    expect(Array.from(back)).toEqual(Array.from(data));
+  });
+});

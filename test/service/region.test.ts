@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pickWorkingSize, SDXL_BUCKETS } from '../../core/geometry';
+import { compositeResult, CLASSIC_MAX_PIXELS, maskBounds, prepareEngineJob, WORKING_SIZE } from '../../service/jobs/region';
+import { resizeLanczos } from '../../service/imaging/resize';
+import { resolveParams } from '../../service/jobs/params';
+import type { CropInputs } from '../../service/jobs/inputs';
+import { makeCrop, rawJobForm, startTestService, submit, waitForHealth, waitForJob } from './helpers';
+
+function inputsOf(width: number, height: number): CropInputs {
+  const crop = makeCrop(width, height, 4);
+  return {
+    image: { width, height, channels: 4, data: crop.image },
+    mask: { width, height, channels: 1, data: crop.mask },
+    warnings: [],
+  };
+}
+
+describe('working size per engine', () => {
+  const cases = [
+    { crop: { width: 512, height: 512 }, sdxl: { width: 1024, height: 1024 } },
+    { crop: { width: 3000, height: 1000 }, sdxl: { width: 1536, height: 640 } },
+    { crop: { width: 700, height: 1000 }, sdxl: { width: 832, height: 1216 } },
+    { crop: { width: 1800, height: 1000 }, sdxl: { width: 1344, height: 768 } },
+  ];
+  for (const { crop, sdxl } of cases) {
+    it(`${crop.width}×${crop.height}: sdxl takes the nearest-aspect bucket, classic the crop itself`, () => {
+      expect(WORKING_SIZE.sdxl(crop)).toEqual(sdxl);
+      expect(WORKING_SIZE.sdxl(crop)).toEqual(pickWorkingSize(crop));
+      expect(SDXL_BUCKETS).toContainEqual(WORKING_SIZE.sdxl(crop));
+      if (crop.width * crop.height <= CLASSIC_MAX_PIXELS) expect(WORKING_SIZE.classic(crop)).toEqual(crop);
+    });
+  }
+
+  it('caps classic at CLASSIC_MAX_PIXELS, keeping the aspect', () => {
+    const working = WORKING_SIZE.classic({ width: 4000, height: 2000 });
+    expect(working.width * working.height).toBeLessThanOrEqual(CLASSIC_MAX_PIXELS);
+    expect(working.width / working.height).toBeCloseTo(2, 2);
+  });
+});
+
+describe('resampling around the engine', () => {
+  it('resizes image (as RGB) and mask (as gray) to the working size, up or down', async () => {
+    const params = resolveParams({ prompt: 'x', seed: 4294967295, variations: 2 });
+    const up = await prepareEngineJob(inputsOf(300, 200), params, 'sdxl');
+    expect([up.width, up.height]).toEqual([1216, 832]);
+    expect(up.image.length).toBe(1216 * 832 * 3);
+    expect(up.mask.length).toBe(1216 * 832);
+    // seed + i wraps within 32 bits
+    expect(up.seeds).toEqual([4294967295, 0]);
+    const down = await prepareEngineJob(inputsOf(1800, 1200), params, 'sdxl');
+    expect([down.width, down.height]).toEqual([1216, 832]);
+    // Soft mask values survive the resize (the engine binarises).
+    expect(down.mask.some((v) => v > 0 && v < 255)).toBe(true);
+  });
+
+  it('hands classic copies at the native size, so the crop buffers stay usable', async () => {
+    const inputs = inputsOf(64, 48);
+    const job = await prepareEngineJob(inputs, resolveParams({ prompt: '' }), 'classic');
+    expect([job.width, job.height]).toEqual([64, 48]);
+    expect(job.mask).not.toBe(inputs.mask.data);
+    expect(Array.from(job.mask)).toEqual(Array.from(inputs.mask.data));
+  });
+
+  it('brings a working-size result back to the crop size and keeps unmasked bytes exact', async () => {
+    const inputs = inputsOf(150, 100);
+    const generated = { seed: 1, width: 1216, height: 832, rgb: new Uint8Array(1216 * 832 * 3).fill(9) };
+    const result = await compositeResult(generated, inputs, maskBounds(inputs.mask)!);
+    expect([result.pixels.width, result.pixels.height, result.pixels.channels]).toEqual([150, 100, 4]);
+    for (let p = 0; p < 150 * 100; p++) {
+      const m = inputs.mask.data[p];
+      if (m === 0) expect(Array.from(result.pixels.data.subarray(p * 4, p * 4 + 4))).toEqual(Array.from(inputs.image.data.subarray(p * 4, p * 4 + 4)));
+      if (m === 255) expect(Array.from(result.pixels.data.subarray(p * 4, p * 4 + 4))).toEqual([9, 9, 9, 255]);
+    }
+  });
+});
+
+describe('mask bounds and region resampling', () => {
+  it('finds the bounds of the non-zero mask pixels', () => {
+    const mask = new Uint8Array(10 * 6);
+    mask[2 * 10 + 3] = 1;
+    mask[4 * 10 + 7] = 200;
+    expect(maskBounds({ width: 10, height: 6, channels: 1, data: mask })).toEqual({ x: 3, y: 2, width: 5, height: 3 });
+    expect(maskBounds({ width: 10, height: 6, channels: 1, data: new Uint8Array(60) })).toBeNull();
+  });
+
+  it('resamples a region exactly as the same region of the whole resize', async () => {
+    const source = { width: 40, height: 30, channels: 3 as const, data: Uint8Array.from({ length: 40 * 30 * 3 }, (_, i) => (i * 31) % 251) };
+    const size = { width: 97, height: 61 };
+    const region = { x: 20, y: 11, width: 33, height: 17 };
+    const whole = await resizeLanczos(source, size);
+    const part = await resizeLanczos(source, size, region);
+    expect([part.width, part.height]).toEqual([33, 17]);
+    for (let y = 0; y < region.height; y++) {
+      const expected = whole.data.subarray(((region.y + y) * size.width + region.x) * 3, ((region.y + y) * size.width + region.x + region.width) * 3);
+      expect(Array.from(part.data.subarray(y * region.width * 3, (y + 1) * region.width * 3))).toEqual(Array.from(expected));
+    }
+  });
+});
+
+describe('the service runs sdxl at the bucket and returns the crop size', () => {
+  let service: Awaited<ReturnType<typeof startTestService>>;
+  beforeAll(async () => {
+    // The fake engine module offers a ready "sdxl" when a model folder is configured.
+    service = await startTestService({ modelDir: '/fake/model' });
+  });
+  afterAll(async () => {
+    await service.close();
+  });
+
+  it('auto picks sdxl when it is ready (also for an empty prompt)', async () => {
+    await waitForHealth(service.url, (h) => h.defaultEngine === 'sdxl');
+    const crop = makeCrop(120, 60, 3);
+    const created = await submit(service.url, rawJobForm(crop, { prompt: '', steps: 1, variations: 1 }));
+    const final = (await waitForJob(service.url, created.id)).at(-1)!;
+    expect(final.engine).toBe('sdxl');
+    expect(final.workingSize).toEqual(pickWorkingSize({ width: 120, height: 60 }));
+    expect(final.results[0]).toMatchObject({ width: 120, height: 60 });
+  });
+});

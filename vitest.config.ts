@@ -9,5 +9,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: ORT and PatchMatch tests are CPU-bound; more parallel files only thrash.
     maxWorkers: 2,
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ['default', 'json'],
+    outputFile: { json: '.tmp/vitest-report.json' },
   },
 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createClassicEngine } from '../../service/engines/classic';
 import { CancelledError, EngineError } from '../../service/engines/engine';
 import type { EngineProgress } from '../../service/engines/engine';
-import { fill, fillRecordingProgress, makeJob, pixelsWhere, quietContext, samePixels } from './helpers';
+import { channelStats, fill, fillRecordingProgress, makeJob, pixelsWhere, quietContext, samePixels } from './helpers';
 import { gradient, noise, rectMask, squareMask, stripes } from './textures';
 
 const SIZE = 96;
@@ -49,6 +49,19 @@ describe('classic engine', () => {
       Array.from({ length: steps }, (_, i) => ({ variation, step: i + 1 })),
     );
     expect(events.map(({ variation, step }) => ({ variation, step }))).toEqual(expected);
+  });
+
+  it('attaches a preview of the whole crop while the levels are small', async () => {
+    const events = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1]);
+    const previews = events.flatMap((e) => (e.preview ? [e.preview] : []));
+
+    expect(previews.length).toBeGreaterThan(0);
+    for (const preview of previews) {
+      expect(preview.width / preview.height).toBeCloseTo(1);
+      expect(preview.rgb).toHaveLength(preview.width * preview.height * 3);
+    }
+    // The last preview is the finest level: the crop at full size.
+    expect(previews[previews.length - 1].width).toBe(SIZE);
   });
 
   it('throws CancelledError once cancelled, and reports no progress after that', async () => {
@@ -121,6 +134,20 @@ describe('classic engine', () => {
     expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
     const neighbour = p - 1;
     for (let k = 0; k < 3; k++) expect(Math.abs(rgb[p * 3 + k] - rgb[neighbour * 3 + k])).toBeLessThan(60);
+  });
+
+  it('fills a hole touching the corner of the crop', async () => {
+    const picture = noise(SIZE, SIZE);
+    const mask = rectMask(SIZE, SIZE, 0, 0, 30, 20);
+    const rgb = (await fill(picture, mask)).images[0].rgb;
+
+    expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+    const corner = channelStats(rgb, pixelsWhere(mask, true));
+    const rest = channelStats(picture.rgb, pixelsWhere(mask, false));
+    for (let k = 0; k < 3; k++) {
+      expect(Math.abs(corner.mean[k] - rest.mean[k])).toBeLessThan(10);
+      expect(corner.std[k] / rest.std[k]).toBeGreaterThan(0.8);
+    }
   });
 
   it('finishes a mask covering 90% of the crop, copying from the strip left over', async () => {

@@ -11,9 +11,10 @@ import { setImmediate } from 'node:timers/promises';
 import { BINARIZE_THRESHOLD } from '../../../core/mask';
 import type { EngineStatus } from '../../../core/protocol';
 import { CancelledError, EngineError } from '../engine';
-import type { Engine, EngineImage, EngineJob, EngineOutput, EngineRunContext } from '../engine';
+import type { Engine, EngineImage, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../engine';
 import { fillVariation } from './fill';
 import { planFill } from './plan';
+import { levelPreview } from './preview';
 import { DEFAULT_CLASSIC_SETTINGS } from './settings';
 import type { ClassicSettings } from './settings';
 
@@ -40,8 +41,11 @@ export function createClassicEngine(settings: ClassicSettings = DEFAULT_CLASSIC_
         const seed = job.seeds[variation];
         const rgb = await fillVariation(plan, seed, {
           checkCancelled,
-          async afterStep(step) {
-            context.onProgress({ phase: 'denoising', variation, step, steps: plan.steps });
+          async afterStep(step, level) {
+            const progress: EngineProgress = { phase: 'denoising', variation, step, steps: plan.steps };
+            const preview = level ? levelPreview(level.image, level.width, level.height) : undefined;
+            if (preview) progress.preview = preview;
+            context.onProgress(progress);
             // Let a cancel message reach the worker between iterations, then honour it.
             await setImmediate();
             checkCancelled();

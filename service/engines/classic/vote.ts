@@ -5,16 +5,23 @@
  * stays sharp where the matches agree.
  */
 import type { NearestNeighbourField } from './nnf';
-import type { PatchCentres } from './patch-centres';
+import type { PlannedLevel } from './plan';
+
+/** What a vote needs to know about the level. */
+type VoteLevel = Pick<PlannedLevel, 'hole' | 'holePixels' | 'width' | 'patchRadius' | 'centres'>;
 
 /** Scratch space for one vote, allocated once per job at the finest size and reused by every level. */
 export interface VoteBuffers {
+  /** Weighted colour sums (average vote). */
   colour: Float32Array;
+  /** Weight sums (average vote), best distances (best-patch vote). */
   weight: Float32Array;
+  /** Source pixel of the best patch (best-patch vote). */
+  bestSource: Int32Array;
 }
 
 export function createVoteBuffers(pixels: number): VoteBuffers {
-  return { colour: new Float32Array(pixels * 3), weight: new Float32Array(pixels) };
+  return { colour: new Float32Array(pixels * 3), weight: new Float32Array(pixels), bestSource: new Int32Array(pixels) };
 }
 
 /** Distances from at most this many targets set σ²: enough for a stable percentile, cheap to sort. */
@@ -25,14 +32,11 @@ const MIN_SIGMA2 = 1;
 export function voteHole(
   field: NearestNeighbourField,
   image: Float32Array,
-  hole: Uint8Array,
-  holePixels: Int32Array,
-  width: number,
-  radius: number,
-  centres: PatchCentres,
+  level: VoteLevel,
   percentile: number,
   buffers: VoteBuffers,
 ): void {
+  const { hole, holePixels, width, patchRadius: radius, centres } = level;
   const { colour, weight } = buffers;
   for (let i = 0; i < holePixels.length; i++) {
     const p = holePixels[i];
@@ -82,4 +86,40 @@ function distancePercentile(distance: Float32Array, targets: Int32Array, percent
   if (sample.length === 0) return MIN_SIGMA2;
   sample.sort((a, b) => a - b);
   return Math.max(MIN_SIGMA2, sample[Math.min(sample.length - 1, Math.floor(percentile * sample.length))]);
+}
+
+/**
+ * The final vote at the finest level (as in Newson et al. 2014): each hole pixel takes its colour from the single
+ * best-matching patch covering it instead of the mean of all of them, so textures keep their grain instead of being
+ * averaged into a blur where the matches disagree.
+ */
+export function voteBestPatch(field: NearestNeighbourField, image: Float32Array, level: VoteLevel, buffers: VoteBuffers): void {
+  const { hole, holePixels, width, patchRadius: radius, centres } = level;
+  const { bestSource, weight: bestDistance } = buffers;
+  for (let i = 0; i < holePixels.length; i++) {
+    bestDistance[holePixels[i]] = Infinity;
+    bestSource[holePixels[i]] = -1;
+  }
+  const { targets } = centres;
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i];
+    const d = field.distance[t];
+    const offset = field.source[t] - t;
+    for (let dy = -radius; dy <= radius; dy++) {
+      const rowStart = t + dy * width - radius;
+      for (let q = rowStart; q <= rowStart + 2 * radius; q++) {
+        if (!hole[q] || d >= bestDistance[q]) continue;
+        bestDistance[q] = d;
+        bestSource[q] = q + offset;
+      }
+    }
+  }
+  for (let i = 0; i < holePixels.length; i++) {
+    const p = holePixels[i];
+    const s = bestSource[p];
+    if (s < 0) continue;
+    image[p * 3] = image[s * 3];
+    image[p * 3 + 1] = image[s * 3 + 1];
+    image[p * 3 + 2] = image[s * 3 + 2];
+  }
 }

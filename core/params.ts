@@ -21,6 +21,15 @@ export type EngineName = (typeof ENGINE_NAMES)[number];
 export const ENGINE_CHOICES = ['auto', ...ENGINE_NAMES] as const;
 export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 
+/**
+ * What an empty prompt asks of engine `auto`: `generate` lets SDXL paint from the surroundings; `remove` takes the
+ * classic content-aware fill, like Photoshop's "empty prompt removes".
+ */
+export const EMPTY_PROMPT_MODES = ['generate', 'remove'] as const;
+export type EmptyPromptMode = (typeof EMPTY_PROMPT_MODES)[number];
+
+export const ENGINE_LABELS: Record<EngineName, string> = { sdxl: 'SDXL inpainting', classic: 'Content-aware fill (classic)' };
+
 export interface NumericLimit {
   min: number;
   max: number;

@@ -4,7 +4,7 @@
  * (results, previews).
  */
 import type { ErrorInfo } from './errors';
-import type { EngineChoice, EngineName, SchedulerName } from './params';
+import type { EmptyPromptMode, EngineChoice, EngineName, SchedulerName } from './params';
 import type { Rect, Size } from './geometry';
 
 export const PROTOCOL_VERSION = 1;
@@ -93,6 +93,8 @@ export interface JobParams {
   scheduler?: SchedulerName;
   variations?: number;
   engine?: EngineChoice;
+  /** With engine `auto` and an empty prompt: `generate` (default, SDXL when ready) or `remove` (classic fill). */
+  emptyPrompt?: EmptyPromptMode;
   /** Required when the `image` part is application/octet-stream. */
   image?: RawPixelsInfo;
   /** Required when the `mask` part is application/octet-stream. */

@@ -8,7 +8,7 @@ import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GenfillError } from '../core/errors';
-import { ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../core/params';
+import { EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../core/params';
 import type { JobParams } from '../core/protocol';
 import { ConfigError, configHelp, MODEL_EXPORT_COMMAND, missingModelHelp, parseArgsOptions, resolveConfig, type ServiceConfig } from './config';
 import { encodePng, PNG_FILE_COMPRESSION } from './imaging/codec';
@@ -92,6 +92,7 @@ const INPAINT_OPTIONS = {
   strength: { type: 'string' },
   guidance: { type: 'string' },
   engine: { type: 'string' },
+  'empty-prompt': { type: 'string' },
   model: { type: 'string' },
   provider: { type: 'string' },
   'low-memory': { type: 'boolean' },
@@ -114,6 +115,7 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
   --strength X        ${LIMITS.strength.min}..${LIMITS.strength.max}, default ${LIMITS.strength.default}
   --guidance X        ${LIMITS.guidance.min}..${LIMITS.guidance.max}, default ${LIMITS.guidance.default}
   --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
+  --empty-prompt MODE ${EMPTY_PROMPT_MODES.join('|')}: with --engine auto and --prompt "", remove = classic fill
   --model DIR         SDXL model folder (env GENFILL_MODEL)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
   --low-memory        release the text encoders after encoding (less RAM)
@@ -175,6 +177,7 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     strength: numberFlag('strength', values.strength),
     guidance: numberFlag('guidance', values.guidance),
     engine: values.engine as JobParams['engine'],
+    emptyPrompt: values['empty-prompt'] as JobParams['emptyPrompt'],
   };
   const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
   const [imageBytes, maskBytes] = await Promise.all([readFile(requiredFlag('image', values.image)), readFile(requiredFlag('mask', values.mask))]);
@@ -198,7 +201,7 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
       progress.update(0, 'loading the SDXL model');
       await waitFor(() => host.engineStatuses().find((s) => s.name === 'sdxl')?.state !== 'loading');
     }
-    const engine = chooseEngine(params.engine, host.engineStatuses());
+    const engine = chooseEngine(params, host.engineStatuses());
     say(io.stderr, `engine ${engine}, seed ${params.seed}, ${inputs.image.width}×${inputs.image.height}`);
     const tracker = new ProgressTracker(params.variations, params.steps);
     const cancel = new CancelFlag();

@@ -1,6 +1,6 @@
 /** The panel's generation settings: defaults from core/params, checks before a job is sent, request params. */
 import { DEFAULT_SCHEDULER, LIMITS } from '../../core/params';
-import type { EngineChoice, NumericLimit, SchedulerName } from '../../core/params';
+import type { EmptyPromptMode, EngineChoice, NumericLimit, SchedulerName } from '../../core/params';
 import type { JobParams } from '../../core/protocol';
 import type { PixelSource } from '../host/host';
 
@@ -18,6 +18,7 @@ export interface Settings {
   scheduler: SchedulerName;
   source: PixelSource;
   engine: EngineChoice;
+  emptyPrompt: EmptyPromptMode;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -32,6 +33,7 @@ export const DEFAULT_SETTINGS: Settings = {
   scheduler: DEFAULT_SCHEDULER,
   source: 'composite',
   engine: 'auto',
+  emptyPrompt: 'generate',
 };
 
 const NUMERIC_FIELDS: { key: 'variations' | 'steps' | 'guidance' | 'strength' | 'seed'; label: string; limit: NumericLimit }[] = [
@@ -58,9 +60,11 @@ export function settingsProblems(settings: Settings): string[] {
 
 /** The request params for these settings (pixels and placement are added by the store). */
 export function jobParams(settings: Settings): Omit<JobParams, 'image' | 'mask' | 'placement' | 'client'> {
+  const negativePrompt = settings.negativePrompt.trim();
   return {
     prompt: settings.prompt.trim(),
-    negativePrompt: settings.negativePrompt.trim(),
+    // A blank field means "no negative prompt" (SDXL then uses zero embeddings), not an encoded empty string.
+    ...(negativePrompt === '' ? {} : { negativePrompt }),
     variations: settings.variations,
     steps: settings.steps,
     guidance: settings.guidance,
@@ -68,6 +72,7 @@ export function jobParams(settings: Settings): Omit<JobParams, 'image' | 'mask' 
     seed: settings.seedMode === 'fixed' ? settings.seed : null,
     scheduler: settings.scheduler,
     engine: settings.engine,
+    emptyPrompt: settings.emptyPrompt,
   };
 }
 

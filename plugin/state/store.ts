@@ -3,6 +3,7 @@
  * insert. Depends only on the Host and ServiceClient interfaces; React reads it through subscribe/getState.
  */
 import { DEFAULT_HOST, DEFAULT_PORT, TERMINAL_STATES } from '../../core/protocol';
+import type { EngineName } from '../../core/params';
 import type { Health, JobProgress, JobSnapshot } from '../../core/protocol';
 import { ServiceError } from '../client/service-client';
 import type { ServiceClient } from '../client/service-client';
@@ -40,11 +41,13 @@ export type JobView =
       jobId: string;
       state: JobSnapshot['state'];
       position: number | null;
+      /** The engine the service chose (engine `auto`), once it is known. */
+      engine: EngineName | null;
       progress: JobProgress | null;
       previewUrl: string | null;
       cancelling: boolean;
     }
-  | { phase: 'done'; jobId: string; prompt: string; results: ResultView[]; warnings: string[]; inserting: number | null };
+  | { phase: 'done'; jobId: string; prompt: string; engine: EngineName | null; results: ResultView[]; warnings: string[]; inserting: number | null };
 
 export interface Message {
   kind: 'error' | 'info';
@@ -245,7 +248,7 @@ export class PanelStore {
         mask: capture.mask,
       });
       jobId = created.id;
-      this.#set({ job: { phase: 'running', jobId, state: 'queued', position: created.position, progress: null, previewUrl: null, cancelling: false } });
+      this.#set({ job: { phase: 'running', jobId, state: 'queued', position: created.position, engine: null, progress: null, previewUrl: null, cancelling: false } });
     } catch (error) {
       return this.#serviceFailure(error);
     }
@@ -297,7 +300,7 @@ export class PanelStore {
       }
       const current = this.#state.job;
       if (current.phase !== 'running') return;
-      this.#set({ job: { ...current, state: snapshot.state, position: snapshot.position, progress: snapshot.progress, previewUrl } });
+      this.#set({ job: { ...current, state: snapshot.state, position: snapshot.position, engine: snapshot.engine, progress: snapshot.progress, previewUrl } });
       await delay(this.#pollMs);
       if (generation !== this.#generation) return;
     }
@@ -322,10 +325,10 @@ export class PanelStore {
       results.push({ index: info.index, seed: info.seed, thumbnailUrl: image ? this.#host.imageUrl(image.bytes, image.mimeType) : null, inserted: false });
     }
     if (generation !== this.#generation) {
-      this.#releaseUrls({ phase: 'done', jobId: snapshot.id, prompt, results, warnings: [], inserting: null });
+      this.#releaseUrls({ phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: [], inserting: null });
       return;
     }
-    this.#set({ job: { phase: 'done', jobId: snapshot.id, prompt, results, warnings: snapshot.warnings, inserting: null } });
+    this.#set({ job: { phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: snapshot.warnings, inserting: null } });
   }
 
   // -------------------------------------------------------------------------------------------------------------

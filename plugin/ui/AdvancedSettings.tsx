@@ -1,4 +1,4 @@
-import { ENGINE_CHOICES, SCHEDULER_LABELS, SCHEDULERS } from '../../core/params';
+import { ENGINE_CHOICES, ENGINE_LABELS, SCHEDULER_LABELS, SCHEDULERS } from '../../core/params';
 import type { EngineChoice } from '../../core/params';
 import type { Settings } from '../state/settings';
 import { Checkbox } from './spectrum/Checkbox';
@@ -17,8 +17,8 @@ const SOURCE_OPTIONS: { value: Settings['source']; label: string }[] = [
   { value: 'composite', label: 'Visible layers' },
   { value: 'layer', label: 'Active layer' },
 ];
-const ENGINE_LABELS: Record<EngineChoice, string> = { auto: 'Automatic', sdxl: 'SDXL inpainting', classic: 'Classic (no model)' };
-const ENGINE_OPTIONS = ENGINE_CHOICES.map((value) => ({ value, label: ENGINE_LABELS[value] }));
+const CHOICE_LABELS: Record<EngineChoice, string> = { auto: 'Automatic', ...ENGINE_LABELS };
+const ENGINE_OPTIONS = ENGINE_CHOICES.map((value) => ({ value, label: CHOICE_LABELS[value] }));
 
 export function AdvancedSettings({ settings, disabled, onChange }: AdvancedSettingsProps) {
   return (
@@ -43,6 +43,13 @@ export function AdvancedSettings({ settings, disabled, onChange }: AdvancedSetti
       <Picker label="Sampler" value={settings.scheduler} options={SCHEDULER_OPTIONS} disabled={disabled} onChange={(scheduler) => onChange({ scheduler })} />
       <Picker label="Source" value={settings.source} options={SOURCE_OPTIONS} disabled={disabled} onChange={(source) => onChange({ source })} />
       <Picker label="Engine" value={settings.engine} options={ENGINE_OPTIONS} disabled={disabled} onChange={(engine) => onChange({ engine })} />
+      <Checkbox
+        checked={settings.emptyPrompt === 'remove'}
+        disabled={disabled || settings.engine !== 'auto'}
+        onChange={(remove) => onChange({ emptyPrompt: remove ? 'remove' : 'generate' })}
+      >
+        Empty prompt removes (content-aware fill)
+      </Checkbox>
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { ENGINE_LABELS } from '../../core/params';
 import type { JobView } from '../state/store';
 import { Button } from './spectrum/Button';
 import { ProgressBar } from './spectrum/ProgressBar';
@@ -26,6 +27,7 @@ export function JobProgress({ job, onCancel }: JobProgressProps) {
     <div className="progress">
       <ProgressBar fraction={fraction} label="Generating" valueLabel={`${Math.round(fraction * 100)}%`} />
       <sp-detail data-testid="progress-text">{line}</sp-detail>
+      {job.engine ? <sp-detail data-testid="engine">{ENGINE_LABELS[job.engine]}</sp-detail> : null}
       {job.previewUrl ? <img className="preview" src={job.previewUrl} alt="Latest preview" /> : null}
       <Button variant="secondary" disabled={job.cancelling} onClick={onCancel}>
         {job.cancelling ? 'Cancelling…' : 'Cancel'}

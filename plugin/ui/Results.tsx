@@ -1,3 +1,4 @@
+import { ENGINE_LABELS } from '../../core/params';
 import type { JobView } from '../state/store';
 import { Button } from './spectrum/Button';
 
@@ -16,6 +17,7 @@ export function Results({ job, onInsert, onInsertAll, onReuseSeed }: ResultsProp
   return (
     <div className="results">
       <sp-detail>Click a variation to add it as a new layer</sp-detail>
+      {job.engine ? <sp-detail data-testid="engine">Filled by {ENGINE_LABELS[job.engine]}</sp-detail> : null}
       <div className="thumbnails">
         {job.results.map((result) => (
           <div key={result.index} className={`thumbnail${result.inserted ? ' inserted' : ''}`} data-testid={`result-${result.index}`}>

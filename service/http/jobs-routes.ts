@@ -52,7 +52,7 @@ export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
       queue.assertAccepting();
       const upload = jobUpload(req);
       const params = resolveParams(parseParamsJson(upload.paramsText));
-      const engine = chooseEngine(params.engine, runner.engineStatuses());
+      const engine = chooseEngine(params, runner.engineStatuses());
       const inputs = await decodeCropInputs(upload.image, upload.mask, params);
       const created: JobCreated = queue.submit(params, engine, inputs);
       res.status(202).location(ROUTES.job(created.id)).json(created);

@@ -1,9 +1,10 @@
 /**
- * Which engine a job runs on. `auto` takes SDXL when it is ready, else classic — also for an empty prompt, since
- * SDXL inpainting with an empty prompt fills from the surroundings. Asking for an engine that cannot run is a 503.
+ * Which engine a job runs on. `auto` takes SDXL when it is ready, else classic. An empty prompt stays with SDXL
+ * (it paints from the surroundings) unless the client asks for `emptyPrompt: 'remove'`, which takes the classic
+ * content-aware fill. Asking for an engine that cannot run is a 503.
  */
 import { GenfillError } from '../../core/errors';
-import type { EngineChoice, EngineName } from '../../core/params';
+import type { EmptyPromptMode, EngineChoice, EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
 
 /** States in which an engine accepts jobs (a loading engine runs them once loaded). */
@@ -17,7 +18,12 @@ export function defaultEngine(statuses: readonly EngineStatus[]): EngineName | n
   return null;
 }
 
-export function chooseEngine(choice: EngineChoice, statuses: readonly EngineStatus[]): EngineName {
+export function chooseEngine(
+  request: { engine: EngineChoice; prompt: string; emptyPrompt: EmptyPromptMode },
+  statuses: readonly EngineStatus[],
+): EngineName {
+  const removing = request.emptyPrompt === 'remove' && request.prompt.trim() === '';
+  const choice: EngineChoice = request.engine === 'auto' && removing ? 'classic' : request.engine;
   if (choice === 'auto') {
     const engine = defaultEngine(statuses);
     if (!engine) throw new GenfillError('engine_unavailable', 'no engine can run right now (see GET /v1/health)', 'params.engine');

@@ -5,7 +5,18 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { GenfillError } from '../../core/errors';
-import { DEFAULT_SCHEDULER, ENGINE_CHOICES, INPUT_LIMITS, LIMITS, SCHEDULERS, type EngineChoice, type NumericLimit, type SchedulerName } from '../../core/params';
+import {
+  DEFAULT_SCHEDULER,
+  EMPTY_PROMPT_MODES,
+  ENGINE_CHOICES,
+  INPUT_LIMITS,
+  LIMITS,
+  SCHEDULERS,
+  type EmptyPromptMode,
+  type EngineChoice,
+  type NumericLimit,
+  type SchedulerName,
+} from '../../core/params';
 import type { CropPlacement, JobParams, RawPixelsInfo } from '../../core/protocol';
 
 function limited(limit: NumericLimit) {
@@ -39,6 +50,7 @@ const paramsSchema = z.strictObject({
   scheduler: z.enum(SCHEDULERS, { error: `must be one of ${SCHEDULERS.join(', ')}` }).optional(),
   variations: limited(LIMITS.variations).optional(),
   engine: z.enum(ENGINE_CHOICES, { error: `must be one of ${ENGINE_CHOICES.join(', ')}` }).optional(),
+  emptyPrompt: z.enum(EMPTY_PROMPT_MODES, { error: `must be one of ${EMPTY_PROMPT_MODES.join(', ')}` }).optional(),
   image: rawInfo.optional(),
   mask: rawInfo.optional(),
   placement: z.strictObject({ document: size, crop: rect, selection: rect }).optional(),
@@ -59,6 +71,7 @@ export interface ResolvedParams {
   scheduler: SchedulerName;
   variations: number;
   engine: EngineChoice;
+  emptyPrompt: EmptyPromptMode;
   image: RawPixelsInfo | undefined;
   mask: RawPixelsInfo | undefined;
   placement: CropPlacement | undefined;
@@ -92,6 +105,7 @@ export function resolveParams(input: unknown, drawSeed: () => number = randomSee
     scheduler: p.scheduler ?? DEFAULT_SCHEDULER,
     variations: p.variations ?? LIMITS.variations.default,
     engine: p.engine ?? 'auto',
+    emptyPrompt: p.emptyPrompt ?? 'generate',
     image: p.image,
     mask: p.mask,
     placement: p.placement,

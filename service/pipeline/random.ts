@@ -1,7 +1,8 @@
 /**
  * Seeded standard-normal noise for latents. xoshiro128** (Blackman & Vigna), seeded from the 32-bit seed through
- * splitmix32, with Box–Muller pairs. Integer math is exact in JS and V8's Math.log/sin/cos are software (fdlibm)
- * implementations, so a seed gives the same floats on every platform.
+ * splitmix32, with Marsaglia's polar method for the pairs (Box–Muller without the sine and cosine: Euler ancestral
+ * draws a latent's worth of normals every step, so this is on the per-step path). Integer math is exact in JS and
+ * V8's Math.log/sqrt are software (fdlibm) or IEEE-exact, so a seed gives the same floats on every platform.
  *
  * This does NOT reproduce torch's CPU generator (mt19937 + its own Box–Muller layout): for the same seed, results are
  * statistically, not bitwise, equal to diffusers'.
@@ -18,12 +19,12 @@ export function createGenerator(seed: number): Generator {
   if (!Number.isInteger(seed) || seed < 0 || seed >= TWO_POW_32) {
     throw new Error(`seed ${seed} must be an integer from 0 to 2^32−1`);
   }
-  return new BoxMullerNormal(seed);
+  return new PolarNormal(seed);
 }
 
-class BoxMullerNormal implements Generator {
+class PolarNormal implements Generator {
   private readonly source: Xoshiro128StarStar;
-  /** Box–Muller makes values in pairs; the second waits here for the next request. */
+  /** The polar method makes values in pairs; the second waits here for the next request. */
   private spare = 0;
   private hasSpare = false;
 
@@ -58,14 +59,19 @@ class BoxMullerNormal implements Generator {
     }
   }
 
-  /** Box–Muller: u1 ∈ (0, 1] (so the log is finite), u2 ∈ [0, 1). */
+  /** Marsaglia polar: a uniform point in the unit disc (rejection, ~21% redrawn), scaled by sqrt(−2 ln s / s). */
   private pair(out: Float32Array, at: number): void {
-    const u1 = (this.source.nextUint32() + 1) / TWO_POW_32;
-    const u2 = this.source.nextUint32() / TWO_POW_32;
-    const radius = Math.sqrt(-2 * Math.log(u1));
-    const angle = 2 * Math.PI * u2;
-    out[at] = radius * Math.cos(angle);
-    out[at + 1] = radius * Math.sin(angle);
+    let u: number;
+    let v: number;
+    let s: number;
+    do {
+      u = (this.source.nextUint32() * 2) / TWO_POW_32 - 1;
+      v = (this.source.nextUint32() * 2) / TWO_POW_32 - 1;
+      s = u * u + v * v;
+    } while (s >= 1 || s === 0);
+    const factor = Math.sqrt((-2 * Math.log(s)) / s);
+    out[at] = u * factor;
+    out[at + 1] = v * factor;
   }
 }
 

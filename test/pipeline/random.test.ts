@@ -90,5 +90,5 @@ describe('createGenerator', () => {
   });
 });
 
-/** Recorded from this implementation (xoshiro128** + splitmix32 + Box–Muller); a change here changes every seed. */
-const GOLDEN_SEED_42 = [0.63623, 0.651442, 0.830802, -1.921877];
+/** Recorded from this implementation (xoshiro128** + splitmix32 + polar method); a change here changes every seed. */
+const GOLDEN_SEED_42 = [0.360399, -0.837228, -0.013506, 0.010954];

@@ -78,11 +78,12 @@ describe('panel (DOM)', () => {
 
   it('running: progress with step and ETA, the preview, and Cancel', () => {
     const a = actions();
-    const state: PanelState = { ...base, job: { phase: 'running', jobId: 'j1', state: 'running', position: null, progress, previewUrl: 'blob:preview', cancelling: false } };
+    const state: PanelState = { ...base, job: { phase: 'running', jobId: 'j1', state: 'running', position: null, engine: 'sdxl', progress, previewUrl: 'blob:preview', cancelling: false } };
     render(<App state={state} actions={a} />);
     expect(screen.getByRole('progressbar').getAttribute('value')).toBe('25');
     expect(screen.getByTestId('progress-text').textContent).toBe('Step 5/20 · about 12 s left');
     expect(screen.getByAltText('Latest preview').getAttribute('src')).toBe('blob:preview');
+    expect(screen.getByTestId('engine').textContent).toBe('SDXL inpainting');
     expect(widget('sp-button', /^Generate$/).hasAttribute('disabled')).toBe(true);
     fireEvent.click(widget('sp-button', /^Cancel$/));
     expect(a.cancel).toHaveBeenCalledTimes(1);
@@ -91,11 +92,12 @@ describe('panel (DOM)', () => {
   it('done: thumbnails insert on click; insert all; reuse seed', () => {
     const a = actions();
     const results = [0, 1, 2].map((index) => ({ index, seed: 40 + index, thumbnailUrl: `blob:t${index}`, inserted: index === 0 }));
-    const state: PanelState = { ...base, job: { phase: 'done', jobId: 'j1', prompt: 'boat', results, warnings: ['2 prompt tokens were cut'], inserting: null } };
+    const state: PanelState = { ...base, job: { phase: 'done', jobId: 'j1', prompt: 'boat', engine: 'classic', results, warnings: ['2 prompt tokens were cut'], inserting: null } };
     render(<App state={state} actions={a} />);
     expect(screen.getAllByRole('img').map((img) => img.getAttribute('src'))).toEqual(['blob:t0', 'blob:t1', 'blob:t2']);
     expect(screen.getByTestId('result-0').textContent).toMatch(/Inserted · seed 40/);
     expect(screen.getByText('2 prompt tokens were cut')).toBeTruthy();
+    expect(screen.getByTestId('engine').textContent).toBe('Filled by Content-aware fill (classic)');
     fireEvent.click(screen.getByLabelText('Insert variation 2 (seed 41)'));
     expect(a.insert).toHaveBeenCalledWith(1);
     fireEvent.click(widget('sp-button', /Insert all/));

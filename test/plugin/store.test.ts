@@ -111,7 +111,9 @@ describe('generate → insert', () => {
     expect(state.job.results.every((r) => r.thumbnailUrl?.startsWith('blob:'))).toBe(true);
 
     const request = client().requests[0];
-    expect(request.params).toMatchObject({ prompt: 'a red boat', variations: 3, seed: null, engine: 'auto', scheduler: 'euler' });
+    expect(request.params).toMatchObject({ prompt: 'a red boat', variations: 3, seed: null, engine: 'auto', emptyPrompt: 'generate', scheduler: 'euler' });
+    // A blank negative prompt is no negative prompt (zero embeddings), not an encoded "".
+    expect('negativePrompt' in request.params).toBe(false);
     expect(request.params.placement?.document).toEqual({ width: 1200, height: 900 });
     expect(request.image.width).toBe(request.params.placement?.crop.width);
     expect(request.mask).toMatchObject({ width: request.image.width, height: request.image.height, channels: 1 });
@@ -220,5 +222,13 @@ describe('generate → insert', () => {
     await store.generate();
     store.reuseSeed(2);
     expect(store.getState().settings).toMatchObject({ seedMode: 'fixed', seed: 1236 });
+  });
+
+  it('sends a negative prompt and the remove mode when the user sets them', async () => {
+    const { store, client } = make();
+    await store.start();
+    store.updateSettings({ prompt: '', negativePrompt: ' blurry ', emptyPrompt: 'remove' });
+    await store.generate();
+    expect(client().requests[0].params).toMatchObject({ prompt: '', negativePrompt: 'blurry', emptyPrompt: 'remove' });
   });
 });

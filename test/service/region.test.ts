@@ -116,4 +116,14 @@ describe('the service runs sdxl at the bucket and returns the crop size', () => 
     expect(final.workingSize).toEqual(pickWorkingSize({ width: 120, height: 60 }));
     expect(final.results[0]).toMatchObject({ width: 120, height: 60 });
   });
+
+  it('auto takes the classic fill for an empty prompt when the client asks to remove', async () => {
+    await waitForHealth(service.url, (h) => h.defaultEngine === 'sdxl');
+    const crop = makeCrop(120, 60, 3);
+    const removing = await submit(service.url, rawJobForm(crop, { prompt: '  ', emptyPrompt: 'remove', variations: 1 }));
+    expect((await waitForJob(service.url, removing.id)).at(-1)!.engine).toBe('classic');
+    // A prompt wins over the remove mode: there is something to paint.
+    const painting = await submit(service.url, rawJobForm(crop, { prompt: 'a boat', emptyPrompt: 'remove', steps: 1, variations: 1 }));
+    expect((await waitForJob(service.url, painting.id)).at(-1)!.engine).toBe('sdxl');
+  });
 });

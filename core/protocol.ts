@@ -173,8 +173,14 @@ export const ROUTES = {
   job: (id: string) => `/v1/jobs/${encodeURIComponent(id)}`,
   events: (id: string) => `/v1/jobs/${encodeURIComponent(id)}/events`,
   result: (id: string, index: number) => `/v1/jobs/${encodeURIComponent(id)}/results/${index}`,
+  /** A small JPEG of a result for thumbnails: the longest side at most `maxSide`, aspect kept. */
+  resultThumbnail: (id: string, index: number, maxSide: number) =>
+    `/v1/jobs/${encodeURIComponent(id)}/results/${index}?format=jpeg&maxSide=${maxSide}`,
   preview: (id: string) => `/v1/jobs/${encodeURIComponent(id)}/preview`,
 } as const;
+
+/** Thumbnails need no more: the panel shows them at ~100 px (×2 on HiDPI). */
+export const THUMBNAIL_MAX_SIDE = 256;
 
 /** Response headers that describe a raw result body (`?format=raw`). */
 export const RAW_HEADERS = {

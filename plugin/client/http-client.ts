@@ -4,7 +4,7 @@
  */
 import { ERROR_STATUS } from '../../core/errors';
 import type { ErrorBody, ErrorCode } from '../../core/errors';
-import { RAW_HEADERS, ROUTES } from '../../core/protocol';
+import { RAW_HEADERS, ROUTES, THUMBNAIL_MAX_SIDE } from '../../core/protocol';
 import type { Health, JobCreated, JobParams, JobSnapshot } from '../../core/protocol';
 import type { RawImage } from '../raw-image';
 import { ServiceError } from './service-client';
@@ -74,7 +74,7 @@ export class HttpServiceClient implements ServiceClient {
   }
 
   async resultImage(id: string, index: number): Promise<EncodedImage> {
-    return this.#encoded(await this.#request(ROUTES.result(id, index)));
+    return this.#encoded(await this.#request(ROUTES.resultThumbnail(id, index, THUMBNAIL_MAX_SIDE)));
   }
 
   async preview(id: string): Promise<EncodedImage | null> {

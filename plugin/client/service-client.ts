@@ -25,7 +25,7 @@ export interface ServiceClient {
   cancel(id: string): Promise<void>;
   /** A result as raw pixels, for inserting. */
   result(id: string, index: number): Promise<RawImage>;
-  /** A result encoded for display. */
+  /** A result encoded for display: a small JPEG thumbnail. */
   resultImage(id: string, index: number): Promise<EncodedImage>;
   /** The latest preview, or null when there is none yet. */
   preview(id: string): Promise<EncodedImage | null>;

@@ -2,8 +2,8 @@
  * The `/v1/jobs` routes: HTTP ↔ core/protocol, nothing else.
  * - POST /v1/jobs → 202 JobCreated (+ Location).
  * - GET /v1/jobs/:id → JobSnapshot; /events → SSE; /preview → JPEG or 404 before the first preview.
- * - GET /v1/jobs/:id/results/:n → PNG, or raw RGBA with ?format=raw / Accept: application/octet-stream; 409 until
- *   the job has succeeded.
+ * - GET /v1/jobs/:id/results/:n → PNG, or raw RGBA with ?format=raw / Accept: application/octet-stream, or JPEG with
+ *   ?format=jpeg; ?maxSide=N scales PNG/JPEG down to fit (thumbnails); 409 until the job has succeeded.
  * - DELETE /v1/jobs/:id → 200 + snapshot (queued job, now cancelled), 202 + snapshot (running job, cancelling
  *   before its next engine step), 204 (finished job removed with its results).
  */
@@ -15,7 +15,7 @@ import { decodeCropInputs } from '../jobs/inputs';
 import type { Job } from '../jobs/job';
 import { parseParamsJson, resolveParams } from '../jobs/params';
 import type { JobQueue } from '../jobs/queue';
-import { encodePng } from '../imaging/codec';
+import { encodeForDisplay } from '../imaging/codec';
 import type { EngineRunner } from '../worker/engine-host';
 import { methodNotAllowed } from './errors';
 import { streamJobEvents, type EventStreamOptions } from './events';
@@ -34,13 +34,30 @@ function findJob(queue: JobQueue, req: Request): Job {
   return job;
 }
 
-type ResultFormat = 'png' | 'raw';
+const RESULT_FORMATS = ['png', 'raw', 'jpeg'] as const;
+type ResultFormat = (typeof RESULT_FORMATS)[number];
 
 function resultFormat(req: Request): ResultFormat {
   const format = req.query.format;
-  if (format === 'raw' || format === 'png') return format;
-  if (format !== undefined) throw new GenfillError('invalid_params', `format: must be png or raw (got ${JSON.stringify(format)})`, 'format');
+  if (RESULT_FORMATS.includes(format as ResultFormat)) return format as ResultFormat;
+  if (format !== undefined) {
+    throw new GenfillError('invalid_params', `format: must be ${RESULT_FORMATS.join(', ')} (got ${JSON.stringify(format)})`, 'format');
+  }
   return req.accepts(['image/png', 'application/octet-stream']) === 'application/octet-stream' ? 'raw' : 'png';
+}
+
+const MAX_SIDE_RANGE = { min: 16, max: 8192 };
+
+/** `?maxSide=N`: the longest side of an encoded result, or undefined for full size. */
+function resultMaxSide(req: Request, format: ResultFormat): number | undefined {
+  const raw = req.query.maxSide;
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (format === 'raw' || !Number.isInteger(value) || value < MAX_SIDE_RANGE.min || value > MAX_SIDE_RANGE.max) {
+    const why = format === 'raw' ? 'applies to png and jpeg only' : `must be an integer from ${MAX_SIDE_RANGE.min} to ${MAX_SIDE_RANGE.max}`;
+    throw new GenfillError('invalid_params', `maxSide: ${why} (got ${JSON.stringify(raw)})`, 'maxSide');
+  }
+  return value;
 }
 
 export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
@@ -88,6 +105,7 @@ export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
       const result = Number.isInteger(index) ? job.results[index] : undefined;
       if (!result) throw new GenfillError('not_found', `job ${job.id} has results 0..${job.results.length - 1}, not ${req.params.index}`);
       const format = resultFormat(req);
+      const maxSide = resultMaxSide(req, format);
       const { pixels } = result;
       res.set({
         [RAW_HEADERS.width]: String(pixels.width),
@@ -97,7 +115,7 @@ export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
         Vary: 'Accept',
       });
       if (format === 'raw') res.type('application/octet-stream').send(Buffer.from(pixels.data.buffer, pixels.data.byteOffset, pixels.data.byteLength));
-      else res.type('image/png').send(await encodePng(pixels));
+      else res.type(`image/${format}`).send(await encodeForDisplay(pixels, format, maxSide));
     })
     .all(methodNotAllowed(['GET']));
 

@@ -66,6 +66,18 @@ export async function encodeJpeg(pixels: Pixels, quality = 80): Promise<Buffer> 
   return rawInput(pixels).jpeg({ quality }).toBuffer();
 }
 
+/** PNG or JPEG for display, scaled down (never up) so the longest side is at most `maxSide` when given. */
+export async function encodeForDisplay(pixels: Pixels, format: 'png' | 'jpeg', maxSide?: number): Promise<Buffer> {
+  let pipeline = rawInput(pixels);
+  if (maxSide !== undefined) {
+    pipeline = pipeline.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' });
+  }
+  // JPEG has no alpha: flatten onto white, like Photoshop's thumbnails of transparent layers.
+  return format === 'jpeg'
+    ? pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer()
+    : pipeline.png({ compressionLevel: PNG_TRANSFER_COMPRESSION, adaptiveFiltering: false }).toBuffer();
+}
+
 /** A view on sharp's Buffer as a plain Uint8Array (no copy). */
 function asBytes(buffer: Buffer): Uint8Array {
   return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);

@@ -22,7 +22,9 @@ interface ProviderEntry {
   readonly hint: string;
 }
 
-const CUDA_INSTALL = 'npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12';
+// The environment variable overrides the repository's .npmrc (onnxruntime-node-install=skip) and works whether or
+// not npm runs install scripts.
+const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js';
 
 const PROVIDER_TABLE: Record<ProviderName, ProviderEntry> = {
   cpu: { config: 'cpu', platforms: ['linux', 'win32', 'darwin'], libraries: {}, hint: 'always available' },

@@ -37,7 +37,7 @@ describe('execution providers', () => {
   it('a missing CUDA provider names the install command', () => {
     const message = providerProblem('cuda', new Error('libcudart.so.12: cannot open shared object file'), 'linux');
     expect(message).toContain('"cuda"');
-    expect(message).toContain('npm rebuild onnxruntime-node --onnxruntime-node-install=cuda12');
+    expect(message).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js');
     expect(message).toContain('libcudart');
     expect(providerProblem('dml', undefined, 'linux')).toContain('not offered on linux');
   });

@@ -67,6 +67,13 @@ describe('HttpServiceClient', () => {
     expect((await failure(new HttpServiceClient('http://h:1', { fetch: short.fetch }).result('j', 0))).message).toMatch(/10 bytes, not 2×2×3/);
   });
 
+  it('asks for small JPEG thumbnails, not full-size results, for display', async () => {
+    const jpeg = recording(() => new Response(new Uint8Array([0xff, 0xd8, 0xff]), { headers: { 'content-type': 'image/jpeg' } }));
+    const image = await new HttpServiceClient('http://h:1', { fetch: jpeg.fetch }).resultImage('j', 2);
+    expect(jpeg.calls[0].url).toBe('http://h:1/v1/jobs/j/results/2?format=jpeg&maxSide=256');
+    expect(image).toEqual({ bytes: new Uint8Array([0xff, 0xd8, 0xff]), mimeType: 'image/jpeg' });
+  });
+
   it('returns no preview (null) before the first one exists', async () => {
     const { fetch } = recording(() => Response.json({ error: { code: 'not_found', message: 'no preview yet' } }, { status: 404 }));
     expect(await new HttpServiceClient('http://h:1', { fetch }).preview('j')).toBeNull();

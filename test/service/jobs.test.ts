@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
+import type { ErrorBody } from '../../core/errors';
 import type { Health, JobSnapshot } from '../../core/protocol';
 import { RAW_HEADERS, ROUTES } from '../../core/protocol';
 import { cropAsPng, expectUnmaskedIdentical, jobForm, makeCrop, rawJobForm, submit, waitForJob } from './helpers';
@@ -88,6 +89,14 @@ describe('a full job over HTTP (fake engines)', () => {
     const raw = await fetch(service.url + ROUTES.result(created.id, 0), { headers: { Accept: 'application/octet-stream' } });
     expect(raw.headers.get('content-type')).toBe('application/octet-stream');
     expect((await raw.arrayBuffer()).byteLength).toBe(80 * 80 * 4);
+
+    const thumbnail = await fetch(service.url + ROUTES.resultThumbnail(created.id, 0, 32));
+    expect(thumbnail.headers.get('content-type')).toBe('image/jpeg');
+    const thumbInfo = await sharp(Buffer.from(await thumbnail.arrayBuffer())).metadata();
+    expect([thumbInfo.format, thumbInfo.width, thumbInfo.height]).toEqual(['jpeg', 32, 32]);
+    const badSide = await fetch(`${service.url}${ROUTES.result(created.id, 0)}?format=raw&maxSide=32`);
+    expect(badSide.status).toBe(400);
+    expect(((await badSide.json()) as ErrorBody).error).toMatchObject({ code: 'invalid_params', field: 'maxSide' });
   });
 
   it('streams snapshots over SSE, ending with the terminal one', async () => {

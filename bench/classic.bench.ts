@@ -8,8 +8,7 @@
  * (1 = texture as sharp as the original, → 0 = smeared).
  */
 import cvModule from '@techstark/opencv-js';
-import { createClassicEngine } from '../service/engines/classic';
-import type { EngineJob } from '../service/engines/engine';
+import { fill } from '../test/classic/helpers';
 import { squareMask, texture, TEXTURES } from '../test/classic/textures';
 import type { Picture } from '../test/classic/textures';
 
@@ -61,22 +60,7 @@ function telea(cv: OpenCv, picture: Picture, mask: Uint8Array): Uint8Array {
 }
 
 async function classic(picture: Picture, mask: Uint8Array, seeds = [1]): Promise<Uint8Array> {
-  const job: EngineJob = {
-    width: picture.width,
-    height: picture.height,
-    image: picture.rgb,
-    mask,
-    prompt: '',
-    negativePrompt: undefined,
-    steps: 20,
-    guidance: 8,
-    guidanceRescale: 0,
-    strength: 0.99,
-    scheduler: 'euler',
-    seeds,
-  };
-  const output = await createClassicEngine().run(job, { onProgress: () => {}, isCancelled: () => false });
-  return output.images[0].rgb;
+  return (await fill(picture, mask, seeds)).images[0].rgb;
 }
 
 interface Quality {

@@ -3,6 +3,7 @@
  * (pixels to fill set to 0.0, i.e. mid-grey) and the mask at latent resolution. The service has already resized
  * image and mask to the working size; nothing here resamples.
  */
+import { BINARIZE_THRESHOLD } from '../../core/mask';
 import { EngineError } from '../engines/engine';
 
 export const VAE_SCALE = 8;
@@ -29,7 +30,7 @@ export function checkWorkingSize(width: number, height: number): void {
 
 /** diffusers binarises mask/255 at 0.5: an 8-bit value ≥128 repaints. */
 export function isRepainted(maskValue: number): boolean {
-  return maskValue >= 128;
+  return maskValue >= BINARIZE_THRESHOLD;
 }
 
 export function prepareInpaintInputs(width: number, height: number, rgb: Uint8Array, mask: Uint8Array): InpaintInputs {

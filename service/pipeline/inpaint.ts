@@ -96,17 +96,22 @@ export async function inpaint(models: SdxlModels, job: EngineJob, context: Engin
   context.onProgress({ phase: 'preparing', variation: null, step: 0, steps: job.steps });
 
   // 2. Encode the prompts: negative only with CFG; an absent negative is all zeros (force_zeros_for_empty_prompt).
-  const positive = await models.prompts.encode(job.prompt);
-  warnings.push(...truncationWarning('prompt', positive));
+  // Low memory: the text encoders go as soon as encoding is over, also when it failed.
+  let positive: PromptEmbedding;
   let negative: PromptEmbedding | null = null;
-  if (useCfg) {
-    negative =
-      job.negativePrompt === undefined && summary.forceZerosForEmptyPrompt
-        ? zeroEmbedding(positive)
-        : await models.prompts.encode(job.negativePrompt ?? '');
-    warnings.push(...truncationWarning('negative prompt', negative));
+  try {
+    positive = await models.prompts.encode(job.prompt);
+    if (useCfg) {
+      negative =
+        job.negativePrompt === undefined && summary.forceZerosForEmptyPrompt
+          ? zeroEmbedding(positive)
+          : await models.prompts.encode(job.negativePrompt ?? '');
+    }
+  } finally {
+    if (models.lowMemory) await models.prompts.releaseSessions();
   }
-  if (models.lowMemory) await models.prompts.releaseSessions();
+  warnings.push(...truncationWarning('prompt', positive));
+  if (negative !== null) warnings.push(...truncationWarning('negative prompt', negative));
 
   // 3. Micro-conditioning: [H, W, 0, 0, H, W] at the working size, for both rows.
   const timeIds = buildTimeIds(height, width, summary.requiresAestheticsScore);

@@ -179,6 +179,11 @@ async function inspect(dir: string): Promise<Inspection> {
     for (const file of ['vocab.json', 'merges.txt']) {
       if (!(await isFile(join(folder, file)))) problems.push(`${tokenizer}/${file} is missing`);
     }
+    // The pad token lives only there, and SDXL's two tokenizers differ in it: guessing would change every image.
+    const specialFiles = ['special_tokens_map.json', 'tokenizer_config.json'];
+    if (!(await isFile(join(folder, specialFiles[0]))) && !(await isFile(join(folder, specialFiles[1])))) {
+      problems.push(`${tokenizer}/ has neither ${specialFiles.join(' nor ')}, so its pad token is unknown`);
+    }
   }
 
   for (const component of GRAPH_COMPONENTS) await inspectGraph(dir, component, problems, summary.externalData);

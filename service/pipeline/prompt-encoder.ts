@@ -111,10 +111,15 @@ export class PromptEncoder {
 
   private async sessions(): Promise<Encoders> {
     if (this.encoders === null) {
-      const [first, second] = await Promise.all([
-        ModelSession.create(this.folder.graphPath('text_encoder'), { provider: this.provider, label: 'text_encoder' }),
-        ModelSession.create(this.folder.graphPath('text_encoder_2'), { provider: this.provider, label: 'text_encoder_2' }),
-      ]);
+      // One after the other, like the other graphs (peak memory), and no session left behind when the second fails.
+      const first = await ModelSession.create(this.folder.graphPath('text_encoder'), { provider: this.provider, label: 'text_encoder' });
+      let second: ModelSession;
+      try {
+        second = await ModelSession.create(this.folder.graphPath('text_encoder_2'), { provider: this.provider, label: 'text_encoder_2' });
+      } catch (error) {
+        await first.release();
+        throw error;
+      }
       this.encoders = { first, second };
     }
     return this.encoders;

@@ -22,8 +22,14 @@ export function createGenerator(seed: number): Generator {
   return new PolarNormal(seed);
 }
 
+/** Words drawn from xoshiro per refill; even, because the polar method always takes two at a time. */
+const WORD_BLOCK = 4096;
+
 class PolarNormal implements Generator {
   private readonly source: Xoshiro128StarStar;
+  /** Raw 32-bit words drawn ahead in blocks (a tight loop, not a call per word), used strictly in order. */
+  private readonly words = new Uint32Array(WORD_BLOCK);
+  private nextWord = WORD_BLOCK;
   /** The polar method makes values in pairs; the second waits here for the next request. */
   private spare = 0;
   private hasSpare = false;
@@ -61,14 +67,22 @@ class PolarNormal implements Generator {
 
   /** Marsaglia polar: a uniform point in the unit disc (rejection, ~21% redrawn), scaled by sqrt(−2 ln s / s). */
   private pair(out: Float32Array, at: number): void {
+    const words = this.words;
+    let k = this.nextWord;
     let u: number;
     let v: number;
     let s: number;
     do {
-      u = (this.source.nextUint32() * 2) / TWO_POW_32 - 1;
-      v = (this.source.nextUint32() * 2) / TWO_POW_32 - 1;
+      if (k === WORD_BLOCK) {
+        this.source.fill(words);
+        k = 0;
+      }
+      u = (words[k] * 2) / TWO_POW_32 - 1;
+      v = (words[k + 1] * 2) / TWO_POW_32 - 1;
+      k += 2;
       s = u * u + v * v;
     } while (s >= 1 || s === 0);
+    this.nextWord = k;
     const factor = Math.sqrt((-2 * Math.log(s)) / s);
     out[at] = u * factor;
     out[at + 1] = v * factor;
@@ -86,6 +100,28 @@ export class Xoshiro128StarStar {
   constructor(state: readonly [number, number, number, number]) {
     if (state.every((word) => (word | 0) === 0)) throw new Error('xoshiro128** state must not be all zero');
     [this.s0, this.s1, this.s2, this.s3] = state.map((word) => word | 0);
+  }
+
+  /** Fills `out` with the next out.length outputs, exactly as that many nextUint32() calls would. */
+  fill(out: Uint32Array): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = Math.imul(rotl(Math.imul(s1, 5), 7), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = rotl(s3, 11);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   nextUint32(): number {

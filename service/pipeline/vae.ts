@@ -1,7 +1,8 @@
 /**
  * The VAE halves of the export. The encoder runs once per job per image; sampling from its Gaussian happens per
  * variation with that variation's generator (spec §4, §5.2). The decoder turns final latents into 8-bit RGB and
- * refuses NaN/Inf output, the signature of an fp16 SDXL VAE that is not the fp16-fix one.
+ * refuses NaN/Inf with its likely cause: non-finite latents (the UNet), or, from an fp16 decoder, an SDXL VAE that is
+ * not the fp16-fix one.
  */
 import { EngineError } from '../engines/engine';
 import { outputAsFloat32 } from '../runtime/session';
@@ -73,16 +74,31 @@ export function sampleLatent(encoded: EncodedImage, generator: NormalSource, sca
   for (let i = 0; i < out.length; i++) out[i] = (mean[i] + std[i] * out[i]) * scalingFactor;
 }
 
+/** NaN/Inf out of an fp16 decoder: most likely the stock SDXL VAE overflowing in fp16 (spec §8.7). */
 export const NAN_DECODER_MESSAGE =
-  'the VAE decoder produced NaN/Inf values. This is the known fp16 overflow of the original SDXL VAE: the export ' +
-  'uses an fp16 VAE that is not the fp16-fix VAE. Export the VAE (vae_encoder, vae_decoder) in fp32, or export with ' +
-  'madebyollin/sdxl-vae-fp16-fix as the VAE.';
+  'the VAE decoder produced NaN/Inf values. The likely cause is the known fp16 overflow of the original SDXL VAE: ' +
+  'this export has an fp16 VAE that is not the fp16-fix VAE. Export the VAE (vae_encoder, vae_decoder) in fp32, or ' +
+  'export with madebyollin/sdxl-vae-fp16-fix as the VAE.';
+
+/** NaN/Inf out of an fp32 decoder fed finite latents: no overflow explains that, the graph itself is broken. */
+export const NAN_FP32_DECODER_MESSAGE =
+  'the VAE decoder produced NaN/Inf values from finite latents although it runs in fp32, so its graph is damaged or ' +
+  'was not exported from an SDXL VAE: export the model again.';
+
+/** Non-finite latents reach the decoder only when the UNet returned NaN/Inf; blaming the VAE would mislead. */
+export const NAN_LATENTS_MESSAGE =
+  'denoising produced NaN/Inf latents: the UNet returned non-finite values, so there is no image to decode. This ' +
+  'points at the UNet export (an fp16 UNet that overflows, or a damaged file): export it again, in fp32 if it was fp16.';
 
 export class VaeDecoder {
+  /** Which NaN/Inf explanation fits this decoder's precision. */
+  private readonly nanMessage: string;
+
   constructor(private readonly session: ModelSession) {
     if (!session.hasOutput('sample')) {
       throw new EngineError(`vae_decoder: expected an output "sample", found ${[...session.outputs.keys()].join(', ')}`);
     }
+    this.nanMessage = session.input('latent_sample').type === 'float16' ? NAN_DECODER_MESSAGE : NAN_FP32_DECODER_MESSAGE;
   }
 
   /** Decodes one variation's latents ([4,h,w], in the scheduler's scaled space) to RGB interleaved uint8. */
@@ -92,24 +108,30 @@ export class VaeDecoder {
     const feed = this.session.createFeed('latent_sample', [1, LATENT_CHANNELS, latentHeight, latentWidth]);
     const window = feed.float32();
     const inverse = 1 / scalingFactor;
-    for (let i = 0; i < latents.length; i++) window[i] = latents[i] * inverse;
+    let finite = true;
+    for (let i = 0; i < latents.length; i++) {
+      const value = latents[i];
+      if (!Number.isFinite(value)) finite = false;
+      window[i] = value * inverse;
+    }
+    if (!finite) throw new EngineError(NAN_LATENTS_MESSAGE);
     feed.commit();
     const result = await this.session.run({ latent_sample: feed }, ['sample']);
     const pixels = outputAsFloat32(result.sample, 'vae_decoder');
     const plane = width * height;
     if (pixels.length !== 3 * plane) throw new EngineError(`vae_decoder: output has ${pixels.length} values, expected ${3 * plane}`);
-    return decodedToRgb(pixels, plane);
+    return decodedToRgb(pixels, plane, this.nanMessage);
   }
 }
 
-/** [3,H,W] in ≈[-1,1] → interleaved uint8: round(clamp(x·0.5+0.5, 0, 1)·255). Throws on NaN/Inf. */
-export function decodedToRgb(pixels: Float32Array, plane: number): Uint8Array {
+/** [3,H,W] in ≈[-1,1] → interleaved uint8: round(clamp(x·0.5+0.5, 0, 1)·255). Throws `nanMessage` on NaN/Inf. */
+export function decodedToRgb(pixels: Float32Array, plane: number, nanMessage: string = NAN_DECODER_MESSAGE): Uint8Array {
   const rgb = new Uint8Array(plane * 3);
   for (let c = 0; c < 3; c++) {
     const base = c * plane;
     for (let p = 0; p < plane; p++) {
       const x = pixels[base + p];
-      if (!Number.isFinite(x)) throw new EngineError(NAN_DECODER_MESSAGE);
+      if (!Number.isFinite(x)) throw new EngineError(nanMessage);
       const unit = Math.min(1, Math.max(0, x * 0.5 + 0.5));
       rgb[p * 3 + c] = Math.round(unit * 255);
     }

@@ -1,9 +1,15 @@
 // End to end on the tiny oracle models (CPU): every variant × scheduler lands the masked area on the prompt's colour.
+import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SCHEDULERS } from '../../core/params';
 import { CancelledError } from '../../service/engines/engine';
 import { inpaint } from '../../service/pipeline/inpaint';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';
+import { createGenerator } from '../../service/pipeline/random';
+import { createScheduler, stepsForStrength } from '../../service/pipeline/schedulers';
+import { NAN_DECODER_MESSAGE, NAN_FP32_DECODER_MESSAGE, NAN_LATENTS_MESSAGE } from '../../service/pipeline/vae';
+import type { EncodedImage } from '../../service/pipeline/vae';
+import { ModelSession } from '../../service/runtime/session';
 import { simplePromptTokens, tinyOracle, tokenizerFilesAvailable, TOKENIZER_SKIP_MESSAGE } from '../models/tiny-sdxl';
 import type { TinyVariant } from '../models/tiny-sdxl';
 import {
@@ -102,6 +108,13 @@ describe.skipIf(!haveTokenizer)('inpaint behaviour (fp32 tiny model)', () => {
     const job = solidJob({ guidanceRescale: 0.7 });
     const { images } = await inpaint(models, job, recordingContext(), batched);
     expect(images[0].rgb.length).toBe(64 * 48 * 3);
+    // Rescaling shrinks ε toward the text prediction's spread, so the oracle's exact landing moves.
+    const plain = await inpaint(models, solidJob(), recordingContext(), batched);
+    expect(maxDeviation(images[0].rgb, 64, 0, 32, [...plain.images[0].rgb.subarray(0, 3)])).toBeGreaterThan(5);
+    // diffusers rescales only under CFG: with guidance 1 the setting changes nothing.
+    const noCfg = await inpaint(models, solidJob({ guidance: 1, guidanceRescale: 0.7 }), recordingContext(), batched);
+    const noCfgPlain = await inpaint(models, solidJob({ guidance: 1 }), recordingContext(), batched);
+    expect(Buffer.from(noCfg.images[0].rgb).equals(Buffer.from(noCfgPlain.images[0].rgb))).toBe(true);
   });
 
   it('is bit-reproducible for a seed, and euler_a depends on the seed', async () => {
@@ -130,6 +143,53 @@ describe.skipIf(!haveTokenizer)('inpaint behaviour (fp32 tiny model)', () => {
     const c = await trajectory(12);
     expect(c.inputs.length).toBe(a.inputs.length);
     c.inputs.forEach((input, step) => expect(input === a.inputs[step], `step ${step}`).toBe(false));
+  });
+
+  it('draws image sample, initial noise, masked-image sample in that order (§5.2) and noises at the first kept step', async () => {
+    const job = solidJob({ seeds: [21], strength: 0.7 });
+    const { startIndex } = stepsForStrength(job.steps, job.strength);
+    expect(startIndex).toBe(2);
+    const encode = vi.spyOn(models.vaeEncoder, 'encode');
+    const original = models.unet.run.bind(models.unet);
+    const inputs: { sample: Float32Array; timestep: number }[] = [];
+    const run = vi.spyOn(models.unet, 'run').mockImplementation((feeds, fetch) => {
+      inputs.push({ sample: (feeds.sample.tensor.data as Float32Array).slice(), timestep: (feeds.timestep.tensor.data as Float32Array)[0] });
+      return original(feeds, fetch);
+    });
+    try {
+      await inpaint(models, job, recordingContext(), batched);
+      // Encoded once each, in this order: the full image (strength < 1), then the masked image.
+      const [image, masked] = (await Promise.all(encode.mock.results.map((r) => r.value as Promise<EncodedImage>))).map((e) => {
+        if (e.kind !== 'distribution') throw new Error('the fp32 tiny VAE returns latent_parameters');
+        return e;
+      });
+      expect(encode).toHaveBeenCalledTimes(2);
+      const size = 4 * 8 * 6;
+      const plane = 8 * 6;
+      const draws = [0, 1, 2].map(() => new Float32Array(size));
+      const generator = createGenerator(21);
+      for (const d of draws) generator.normal(d);
+      const [imageNoise, initialNoise, maskedNoise] = draws;
+      const scheduler = createScheduler('euler', models.folder.schedulerConfig, job.steps);
+      const sigma = scheduler.sigmas[startIndex];
+      const sf = models.folder.summary.vaeScalingFactor;
+      expect(inputs[0].timestep).toBe(scheduler.timesteps[startIndex]);
+      const first = inputs[0].sample;
+      const itemSize = 9 * plane;
+      for (const row of [0, 1]) {
+        for (let i = 0; i < size; i++) {
+          const latent = ((image.mean[i] + image.std[i] * imageNoise[i]) * sf + sigma * initialNoise[i]) / Math.sqrt(sigma * sigma + 1);
+          expect(Math.abs(first[row * itemSize + i] - latent), `row ${row} latent ${i}`).toBeLessThan(1e-5);
+          const maskedLatent = (masked.mean[i] + masked.std[i] * maskedNoise[i]) * sf;
+          expect(Math.abs(first[row * itemSize + size + plane + i] - maskedLatent), `row ${row} masked ${i}`).toBeLessThan(1e-6);
+        }
+      }
+      // The VAE noise is small (logvar −12) but not below the tolerance: a swapped draw would show.
+      expect(Math.max(...image.std) * sf).toBeGreaterThan(1e-4);
+    } finally {
+      run.mockRestore();
+      encode.mockRestore();
+    }
   });
 
   it('gives the same images batched and one variation at a time', async () => {
@@ -222,7 +282,68 @@ describe.skipIf(!haveTokenizer)('inpaint failure modes', () => {
       expect((error as Error).message).toMatch(/NaN\/Inf/);
       expect((error as Error).message).toMatch(/fp16-fix/);
       expect((error as Error).message).toMatch(/fp32/);
+      expect((error as Error).message).toBe(NAN_DECODER_MESSAGE);
     } finally {
+      await models.release();
+    }
+  });
+
+  it('does not blame an fp32 VAE for fp16 overflow', async () => {
+    const models = await loadTinyModels((await tinyModel('fp32', { nanDecoder: true })).dir);
+    try {
+      const error = await inpaint(models, solidJob(), recordingContext(), batched).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('EngineError');
+      expect((error as Error).message).toBe(NAN_FP32_DECODER_MESSAGE);
+      expect((error as Error).message).not.toMatch(/fp16-fix/);
+    } finally {
+      await models.release();
+    }
+  });
+
+  it('names the UNet, not the VAE, when the latents are already NaN', async () => {
+    const models = await loadTinyModels((await tinyModel('fp32')).dir);
+    const decode = vi.spyOn(models.vaeDecoder, 'decode');
+    const run = vi.spyOn(models.unet, 'run').mockImplementation((feeds) => {
+      const [batch, , h, w] = feeds.sample.dims;
+      return Promise.resolve({ out_sample: new Tensor('float32', new Float32Array(batch * 4 * h * w).fill(Number.NaN), [batch, 4, h, w]) });
+    });
+    try {
+      const error = await inpaint(models, solidJob(), recordingContext(), batched).catch((e: unknown) => e);
+      expect((error as Error).name).toBe('EngineError');
+      expect((error as Error).message).toBe(NAN_LATENTS_MESSAGE);
+      expect(decode).toHaveBeenCalledTimes(1);
+    } finally {
+      run.mockRestore();
+      decode.mockRestore();
+      await models.release();
+    }
+  });
+});
+
+describe.skipIf(!haveTokenizer)('low-memory mode', () => {
+  it('releases the text encoders after each job and reopens them only for a prompt not in the cache', async () => {
+    const models = await loadTinyModels((await tinyModel('fp32')).dir, true);
+    const original = ModelSession.create.bind(ModelSession);
+    const opened: string[] = [];
+    const create = vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
+      opened.push(options.label);
+      return original(path, options);
+    });
+    try {
+      expect(models.prompts.sessionsLoaded).toBe(false);
+      const first = await inpaint(models, solidJob(), recordingContext(), batched);
+      expect(opened).toEqual(['text_encoder', 'text_encoder_2']);
+      expect(models.prompts.sessionsLoaded).toBe(false);
+      const again = await inpaint(models, solidJob(), recordingContext(), batched);
+      expect(opened).toHaveLength(2);
+      expect(Buffer.from(again.images[0].rgb).equals(Buffer.from(first.images[0].rgb))).toBe(true);
+      const job = solidJob({ prompt: 'a green tree' });
+      const other = await inpaint(models, job, recordingContext(), batched);
+      expect(opened).toEqual(['text_encoder', 'text_encoder_2', 'text_encoder', 'text_encoder_2']);
+      expect(models.prompts.sessionsLoaded).toBe(false);
+      expect(maxDeviation(other.images[0].rgb, 64, 0, 32, expectedFill(job))).toBeLessThanOrEqual(2);
+    } finally {
+      create.mockRestore();
       await models.release();
     }
   });

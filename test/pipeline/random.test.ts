@@ -16,6 +16,18 @@ describe('xoshiro128**', () => {
     ]);
   });
 
+  it('fill() gives exactly the outputs of as many nextUint32() calls', () => {
+    const a = new Xoshiro128StarStar([1, 2, 3, 4]);
+    const b = new Xoshiro128StarStar([1, 2, 3, 4]);
+    const block = new Uint32Array(37);
+    a.fill(block);
+    a.fill(block.subarray(0, 5));
+    const expected = Array.from({ length: 42 }, () => b.nextUint32());
+    expect([...block.subarray(5), ...block.subarray(0, 5)].slice(0, 32)).toEqual(expected.slice(5, 37));
+    expect(Array.from(block.subarray(0, 5))).toEqual(expected.slice(37, 42));
+    expect(a.nextUint32()).toBe(b.nextUint32());
+  });
+
   it('refuses the all-zero state', () => {
     expect(() => new Xoshiro128StarStar([0, 0, 0, 0])).toThrow(/all zero/);
   });
@@ -32,6 +44,40 @@ describe('createGenerator', () => {
       return Array.from(part);
     });
     expect(Float32Array.from(parts.flat())).toEqual(whole);
+  });
+
+  it('is the polar method over xoshiro words in order, across the blocks it draws ahead', () => {
+    // A call-per-word transcription: splitmix32 seeding, then two words per attempt, rejected outside the unit disc.
+    let x = 99;
+    const splitmix = (): number => {
+      x = (x + 0x9e3779b9) | 0;
+      let z = x;
+      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+      return (z ^ (z >>> 16)) >>> 0;
+    };
+    const source = new Xoshiro128StarStar([splitmix(), splitmix(), splitmix(), splitmix()]);
+    const expected = new Float32Array(20001);
+    for (let i = 0; i < expected.length; i += 2) {
+      let u: number;
+      let v: number;
+      let s: number;
+      do {
+        u = (source.nextUint32() * 2) / 2 ** 32 - 1;
+        v = (source.nextUint32() * 2) / 2 ** 32 - 1;
+        s = u * u + v * v;
+      } while (s >= 1 || s === 0);
+      const factor = Math.sqrt((-2 * Math.log(s)) / s);
+      expected[i] = u * factor;
+      if (i + 1 < expected.length) expected[i + 1] = v * factor;
+    }
+    const generator = createGenerator(99);
+    const parts = [4095, 1, 8193, 7712].map((n) => {
+      const part = new Float32Array(n);
+      generator.normal(part);
+      return Array.from(part);
+    });
+    expect(Float32Array.from(parts.flat())).toEqual(expected);
   });
 
   it('gives unrelated sequences for neighbouring seeds', () => {

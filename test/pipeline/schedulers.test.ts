@@ -192,6 +192,21 @@ describe('Euler ancestral', () => {
     expect(a.sigmas).toEqual(e.sigmas);
     expect(a.initNoiseSigma).toBe(e.initNoiseSigma);
     expect(a.needsNoise).toBe(true);
+    // Its own copies of add_noise (at σ[start]) and c_in must agree with Euler's.
+    const start = stepsForStrength(20, 0.6).startIndex;
+    const [fromA, fromE] = [a, e].map((s) => {
+      const out = new Float32Array(SIZE);
+      s.addNoise(x0, trueNoise, start, out);
+      return out;
+    });
+    expect(fromA).toEqual(fromE);
+    expectClose(fromA, Array.from(x0, (v, i) => v + 1.923444 * trueNoise[i]), 1e-5, 1e-6);
+    const [scaledA, scaledE] = [a, e].map((s) => {
+      const out = new Float32Array(SIZE);
+      s.scaleModelInput(x0, start, out);
+      return out;
+    });
+    expect(scaledA).toEqual(scaledE);
   });
 });
 
@@ -326,6 +341,27 @@ describe('steps with an oracle noise prediction', () => {
       });
     }
   }
+
+  it('ddim from index 8 (strength 0.6) adds noise with ᾱ at timesteps[8] = 551 and stays on the trajectory', () => {
+    const s = createScheduler('ddim', SDXL_SCHEDULER_CONFIG, 20);
+    const start = stepsForStrength(20, 0.6).startIndex;
+    expect(s.timesteps[start]).toBe(551);
+    const noisy = new Float32Array(SIZE);
+    s.addNoise(x0, trueNoise, start, noisy);
+    // Spec §7.6: ᾱ[551] = 0.212782 (DDIM has no begin index: the timestep itself picks ᾱ).
+    expectClose(noisy, x0.map((v, k) => Math.sqrt(0.212782) * v + Math.sqrt(1 - 0.212782) * trueNoise[k]), 2e-5, 2e-6);
+    const ac = (t: number): number => (t >= 0 ? reference.alphasCumprod[t] : reference.alphasCumprod[0]);
+    const ddimNoise = (sample: Float32Array, i: number): Float32Array => {
+      const a = ac(s.timesteps[i]);
+      return sample.map((x, k) => (x - Math.sqrt(a) * x0[k]) / Math.sqrt(1 - a));
+    };
+    const on = (i: number): Float32Array => {
+      const a = ac(s.timesteps[i] - 50);
+      return x0.map((v, k) => Math.sqrt(a) * v + Math.sqrt(1 - a) * trueNoise[k]);
+    };
+    const last = runWithOracle(s, start, ddimNoise, on);
+    expectClose(last, on(19), 1e-5, 2e-5);
+  });
 
   for (const setAlphaToOne of [false, true]) {
     it(`ddim (set_alpha_to_one ${setAlphaToOne}) stays on sqrt(ᾱ)·x0 + sqrt(1−ᾱ)·ε`, () => {

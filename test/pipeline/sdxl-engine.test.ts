@@ -1,12 +1,34 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { EngineError } from '../../service/engines/engine';
 import type { Engine } from '../../service/engines/engine';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
+import { providerCandidates, providerProblem } from '../../service/runtime/providers';
+import type * as Providers from '../../service/runtime/providers';
+import { ModelSession } from '../../service/runtime/session';
 import { tokenizerFilesAvailable } from '../models/tiny-sdxl';
 import { recordingContext, removeTinyModels, solidJob, tinyModel } from './fixtures';
 
+// `auto` only tries providers whose libraries are installed; the fallback test pretends CUDA's are.
+vi.mock('../../service/runtime/providers', async (importOriginal) => {
+  const actual = await importOriginal<typeof Providers>();
+  return { ...actual, providerCandidates: vi.fn(actual.providerCandidates) };
+});
+
 afterAll(removeTinyModels);
+afterEach(() => vi.restoreAllMocks());
+
+/** Counts ModelSession.create calls per graph label. */
+function countSessions(): Map<string, number> {
+  const counts = new Map<string, number>();
+  const original = ModelSession.create.bind(ModelSession);
+  vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
+    counts.set(options.label, (counts.get(options.label) ?? 0) + 1);
+    return original(path, options);
+  });
+  return counts;
+}
 
 async function settled(engine: Engine): Promise<void> {
   while (engine.status().state === 'loading') await new Promise((resolve) => setTimeout(resolve, 5));
@@ -16,6 +38,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
   it('loads in the background, reports provider and dtype, and runs jobs with reused sessions', async () => {
     const model = await tinyModel('fp16');
     const lines: string[] = [];
+    const sessions = countSessions();
     const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: true, batchVariations: false, log: (l) => lines.push(l) });
     try {
       expect(engine.name).toBe('sdxl');
@@ -28,6 +51,9 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
       const second = await engine.run(solidJob({ seeds: [1] }), recordingContext());
       expect(Buffer.from(second.images[0].rgb).equals(Buffer.from(first.images[0].rgb))).toBe(true);
       expect(lines.some((l) => l.includes('ready on cpu'))).toBe(true);
+      // Each graph was opened once for both jobs; the text encoders (low memory: released after encoding) were not
+      // reopened because the second job's prompt came from the cache.
+      expect(Object.fromEntries(sessions)).toEqual({ unet: 1, vae_encoder: 1, vae_decoder: 1, text_encoder: 1, text_encoder_2: 1 });
     } finally {
       await engine.dispose();
     }
@@ -63,6 +89,34 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
     await settled(engine);
     expect(engine.status().reason).toMatch(/unet takes 4 input channels: this is a text-to-image SDXL UNet/);
     await engine.dispose();
+  });
+
+  it('auto falls back from a GPU provider whose sessions cannot be created to cpu, logging why', async () => {
+    const model = await tinyModel('fp32');
+    vi.mocked(providerCandidates).mockReturnValueOnce(['cuda', 'cpu']);
+    const original = ModelSession.create.bind(ModelSession);
+    const attempts: string[] = [];
+    vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
+      attempts.push(`${options.label}@${options.provider}`);
+      if (options.provider !== 'cuda') return original(path, options);
+      const cause = new Error('libonnxruntime_providers_shared.so: cannot open shared object file');
+      return Promise.reject(new EngineError(providerProblem('cuda', cause, 'linux'), { cause }));
+    });
+    const lines: string[] = [];
+    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: false, batchVariations: true, log: (l) => lines.push(l) });
+    try {
+      await settled(engine);
+      expect(engine.status()).toMatchObject({ state: 'ready', provider: 'cpu', reason: null });
+      expect(attempts[0]).toBe('unet@cuda');
+      expect(attempts.slice(1).every((a) => a.endsWith('@cpu'))).toBe(true);
+      const fallback = lines.find((l) => l.startsWith('sdxl: cuda failed'));
+      expect(fallback).toMatch(/execution provider "cuda" could not be used: libonnxruntime_providers_shared\.so.*trying the next provider/);
+      expect(lines.at(-1)).toMatch(/ready on cpu/);
+      const { images } = await engine.run(solidJob(), recordingContext());
+      expect(images).toHaveLength(1);
+    } finally {
+      await engine.dispose();
+    }
   });
 
   it('names a provider that cannot be used and what to install', async () => {

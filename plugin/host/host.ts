@@ -35,8 +35,11 @@ export interface Capture {
   selectionMask: RawImage;
 }
 
+/** What an insert needs of a capture: where and into which document, and the selection snapshot — not the pixels sent. */
+export type InsertTarget = Omit<Capture, 'image' | 'mask'>;
+
 export interface InsertRequest {
-  capture: Capture;
+  capture: InsertTarget;
   /** A result at transfer size, RGB or RGBA. */
   image: RawImage;
   layerName: string;

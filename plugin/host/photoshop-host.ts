@@ -17,7 +17,7 @@ import { contextCrop, MAX_TRANSFER_PIXELS, transferSize, isEmptyRect, intersectR
 import type { Rect, Size } from '../../core/geometry';
 import { countMasked } from '../../core/mask';
 import { HostRefusal } from './host';
-import type { Capture, DocumentSummary, Host, InsertRequest, PixelSource, RawImage } from './host';
+import type { Capture, DocumentSummary, Host, InsertRequest, InsertTarget, PixelSource, RawImage } from './host';
 import { placeTrimmed, toPhotoshop16, toRgba, toUint8 } from './pixels';
 
 type PsBounds = imaging.Bounds;
@@ -27,7 +27,7 @@ export interface PsLayer {
   readonly kind: constants.LayerKind;
   readonly boundsNoEffects: PsBounds;
   move(relativeObject: PsLayer, insertLocation: constants.ElementPlacement): void;
-  scale(width: number, height: number, anchor?: constants.AnchorPosition): Promise<void>;
+  scale(width: number, height: number, anchor?: constants.AnchorPosition, options?: { interpolation?: constants.InterpolationMethod }): Promise<void>;
   translate(horizontal: number, vertical: number): Promise<void>;
   delete(): void;
 }
@@ -49,7 +49,7 @@ export interface PhotoshopModule {
   core: Pick<typeof core, 'executeAsModal'>;
   action: Pick<typeof action, 'addNotificationListener' | 'removeNotificationListener'>;
   imaging: Pick<typeof RealPhotoshop.imaging, 'getPixels' | 'getSelection' | 'putPixels' | 'putLayerMask' | 'createImageDataFromBuffer'>;
-  constants: Pick<typeof RealPhotoshop.constants, 'DocumentMode' | 'BitsPerChannelType' | 'LayerKind' | 'ElementPlacement' | 'AnchorPosition'>;
+  constants: Pick<typeof RealPhotoshop.constants, 'DocumentMode' | 'BitsPerChannelType' | 'LayerKind' | 'ElementPlacement' | 'AnchorPosition' | 'InterpolationMethod'>;
 }
 
 export interface UxpModule {
@@ -81,11 +81,11 @@ export class PhotoshopHost implements Host {
 
   async capture(source: PixelSource): Promise<Capture> {
     this.#checkVersion();
-    return this.#modal('Read selection for Generative Fill', () => this.#read(source));
+    return this.#modal('Read selection for Generative Fill', 'read_failed', () => this.#read(source));
   }
 
   async insert(request: InsertRequest): Promise<void> {
-    await this.#modal('Generative Fill', (context) => this.#write(request, context));
+    await this.#modal('Generative Fill', 'insert_failed', (context) => this.#write(request, context));
   }
 
   watchDocument(listener: () => void): () => void {
@@ -198,6 +198,8 @@ export class PhotoshopHost implements Host {
       colorSpace: 'RGB',
       colorProfile: RGB_PROFILE,
       componentSize: 8,
+      // Transparency goes to the service as alpha (a matte on white would read as white paint).
+      applyAlpha: false,
     });
     try {
       const channels = imageData.components === 4 ? 4 : 3;
@@ -225,8 +227,14 @@ export class PhotoshopHost implements Host {
     if (this.#currentDocument()?.id !== doc.id) {
       throw new HostRefusal('document_switched', `This result belongs to “${capture.documentTitle}”. Switch back to that document to insert it.`);
     }
+    // Mode or depth may have changed since Generate (Image > Mode): refuse in the same words as at Generate.
+    this.#checkDocument(doc);
     if (doc.width !== capture.document.width || doc.height !== capture.document.height) {
       throw new HostRefusal('insert_failed', `“${doc.title}” changed size since Generate (${capture.document.width}×${capture.document.height} → ${doc.width}×${doc.height}). Generate again.`);
+    }
+    const { image } = request;
+    if (!sameSize(image, capture.transfer)) {
+      throw new HostRefusal('insert_failed', `The service returned a ${image.width}×${image.height} result for a ${capture.transfer.width}×${capture.transfer.height} request. Check that the service is up to date.`);
     }
     const sixteenBit = doc.bitsPerChannel === this.#ps.constants.BitsPerChannelType.SIXTEEN;
     const anchor = doc.activeLayers[0];
@@ -236,7 +244,7 @@ export class PhotoshopHost implements Host {
       layer = await doc.createPixelLayer({ name: request.layerName });
       if (!layer) throw new Error('Photoshop did not create the layer');
       if (anchor) layer.move(anchor, this.#ps.constants.ElementPlacement.PLACEBEFORE);
-      await this.#putResult(doc.id, layer, request.image, capture, sixteenBit);
+      await this.#putResult(doc.id, layer, image, capture, sixteenBit);
       await this.#putMask(doc.id, layer.id, capture, sixteenBit);
       await context.hostControl.resumeHistory(suspension, true);
     } catch (error) {
@@ -247,11 +255,8 @@ export class PhotoshopHost implements Host {
     }
   }
 
-  async #putResult(documentID: number, layer: PsLayer, image: RawImage, capture: Capture, sixteenBit: boolean): Promise<void> {
+  async #putResult(documentID: number, layer: PsLayer, image: RawImage, capture: InsertTarget, sixteenBit: boolean): Promise<void> {
     const { crop, transfer } = capture;
-    if (image.width !== transfer.width || image.height !== transfer.height) {
-      throw new HostRefusal('insert_failed', `The service returned a ${image.width}×${image.height} result for a ${transfer.width}×${transfer.height} request. Check that the service is up to date.`);
-    }
     const rgba = toRgba(image);
     const imageData = await this.#ps.imaging.createImageDataFromBuffer(sixteenBit ? toPhotoshop16(rgba) : rgba, {
       width: image.width,
@@ -273,18 +278,20 @@ export class PhotoshopHost implements Host {
       await imageData.dispose();
     }
     if (sameSize(transfer, crop)) return;
-    // Downscaled transfer: Photoshop resamples the layer up to the crop (no per-pixel JS over a large crop).
+    // Downscaled transfer: Photoshop resamples the layer up to the crop (no per-pixel JS over a large crop), with the
+    // interpolation meant for enlarging rather than the user's preference (which may be Nearest Neighbor).
     // scale() anchors at the layer's pixel bounds, which start later than the crop where the result is transparent.
     const before = layer.boundsNoEffects;
     const sx = crop.width / transfer.width;
     const sy = crop.height / transfer.height;
-    await layer.scale(sx * 100, sy * 100, this.#ps.constants.AnchorPosition.TOPLEFT);
+    const { AnchorPosition, InterpolationMethod } = this.#ps.constants;
+    await layer.scale(sx * 100, sy * 100, AnchorPosition.TOPLEFT, { interpolation: InterpolationMethod.BICUBICSMOOTHER });
     const dx = Math.round((before.left - crop.x) * (sx - 1));
     const dy = Math.round((before.top - crop.y) * (sy - 1));
     if (dx !== 0 || dy !== 0) await layer.translate(dx, dy);
   }
 
-  async #putMask(documentID: number, layerID: number, capture: Capture, sixteenBit: boolean): Promise<void> {
+  async #putMask(documentID: number, layerID: number, capture: InsertTarget, sixteenBit: boolean): Promise<void> {
     const { selectionMask, crop } = capture;
     const imageData = await this.#ps.imaging.createImageDataFromBuffer(sixteenBit ? toPhotoshop16(selectionMask.data) : selectionMask.data, {
       width: selectionMask.width,
@@ -321,8 +328,8 @@ export class PhotoshopHost implements Host {
     return app.documents.length === 0 ? null : (app.activeDocument ?? null);
   }
 
-  /** Runs `body` in a modal scope; Photoshop's "busy" errors become a message the user can act on. */
-  async #modal<T>(commandName: string, body: (context: ExecutionContextLike) => Promise<T>): Promise<T> {
+  /** Runs `body` in a modal scope; Photoshop's own errors become a `failure` refusal ("busy" one the user can act on). */
+  async #modal<T>(commandName: string, failure: 'read_failed' | 'insert_failed', body: (context: ExecutionContextLike) => Promise<T>): Promise<T> {
     try {
       return await this.#ps.core.executeAsModal((context) => body(context), { commandName });
     } catch (error) {
@@ -331,10 +338,15 @@ export class PhotoshopHost implements Host {
       if (/modal state|modal command/i.test(message)) {
         throw new HostRefusal('photoshop_busy', 'Photoshop is busy (a dialog, a transform or another plugin is active). Finish it, then try again.');
       }
-      throw new HostRefusal('read_failed', `Photoshop could not read the document: ${message}`);
+      throw new HostRefusal(failure, `${MODAL_FAILURES[failure]} Photoshop said: ${message}`);
     }
   }
 }
+
+const MODAL_FAILURES = {
+  read_failed: 'Photoshop could not read the document.',
+  insert_failed: 'The result could not be inserted.',
+} as const;
 
 type ExecutionContextLike = Parameters<Parameters<PhotoshopModule['core']['executeAsModal']>[0]>[0];
 type HistorySuspensionLike = Awaited<ReturnType<ExecutionContextLike['hostControl']['suspendHistory']>>;

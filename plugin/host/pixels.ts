@@ -51,7 +51,9 @@ export function toRgba(image: RawImage): Uint8Array {
 /**
  * Puts a buffer that Photoshop may have trimmed (it returns only the part of the requested rectangle that holds
  * pixels, and says where in `returned`) into a zero-filled buffer of the requested rectangle at `target` size.
- * `returned` is in document pixels at pyramid `level` (0 = full resolution, 1 = half, …).
+ * `returned` is in document pixels at pyramid `level` (0 = full resolution, 1 = half, …). With a `targetSize`, how
+ * Photoshop sizes a trimmed part is undocumented (scaled by target/requested, or stretched to the whole target), so
+ * the data is resampled (nearest) into the place its bounds say whenever its size differs from that place.
  */
 export function placeTrimmed(
   data: Uint8Array,
@@ -65,23 +67,42 @@ export function placeTrimmed(
   if (data.length !== dataSize.width * dataSize.height * channels) {
     throw new Error(`placeTrimmed: ${data.length} bytes is not ${dataSize.width}×${dataSize.height}×${channels}`);
   }
-  if (dataSize.width === target.width && dataSize.height === target.height) {
-    return { width: target.width, height: target.height, channels, data };
-  }
   const levelScale = 2 ** level;
   const scaleX = target.width / requested.width;
   const scaleY = target.height / requested.height;
-  const offsetX = Math.round((returned.left * levelScale - requested.x) * scaleX);
-  const offsetY = Math.round((returned.top * levelScale - requested.y) * scaleY);
+  // Where the returned bounds lie in the target, in target pixels.
+  const left = Math.round((returned.left * levelScale - requested.x) * scaleX);
+  const top = Math.round((returned.top * levelScale - requested.y) * scaleY);
+  const width = Math.round((returned.right * levelScale - requested.x) * scaleX) - left;
+  const height = Math.round((returned.bottom * levelScale - requested.y) * scaleY) - top;
+  const full = dataSize.width === target.width && dataSize.height === target.height;
+  // Untrimmed: the bounds cover the request up to the rounding of one pyramid-level pixel.
+  const slack = levelScale * Math.max(scaleX, scaleY);
+  if (full && left <= slack && top <= slack && left + width >= target.width - slack && top + height >= target.height - slack) {
+    return { width: target.width, height: target.height, channels, data };
+  }
   const out = new Uint8Array(target.width * target.height * channels);
-  const x0 = Math.max(0, offsetX);
-  const x1 = Math.min(target.width, offsetX + dataSize.width);
-  const y0 = Math.max(0, offsetY);
-  const y1 = Math.min(target.height, offsetY + dataSize.height);
-  if (x1 > x0) {
+  const x0 = Math.max(0, left);
+  const x1 = Math.min(target.width, left + width);
+  const y0 = Math.max(0, top);
+  const y1 = Math.min(target.height, top + height);
+  if (x1 <= x0 || y1 <= y0) return { width: target.width, height: target.height, channels, data: out };
+  if (dataSize.width === width && dataSize.height === height) {
     for (let y = y0; y < y1; y++) {
-      const src = ((y - offsetY) * dataSize.width + (x0 - offsetX)) * channels;
+      const src = ((y - top) * dataSize.width + (x0 - left)) * channels;
       out.set(data.subarray(src, src + (x1 - x0) * channels), (y * target.width + x0) * channels);
+    }
+    return { width: target.width, height: target.height, channels, data: out };
+  }
+  // Resample: one source column per target column, computed once; rows copied pixel by pixel.
+  const columns = new Int32Array(x1 - x0);
+  for (let x = x0; x < x1; x++) columns[x - x0] = Math.min(dataSize.width - 1, Math.floor(((x - left + 0.5) * dataSize.width) / width)) * channels;
+  for (let y = y0; y < y1; y++) {
+    const row = Math.min(dataSize.height - 1, Math.floor(((y - top + 0.5) * dataSize.height) / height)) * dataSize.width * channels;
+    let d = (y * target.width + x0) * channels;
+    for (let i = 0; i < columns.length; i++, d += channels) {
+      const s = row + columns[i];
+      for (let c = 0; c < channels; c++) out[d + c] = data[s + c];
     }
   }
   return { width: target.width, height: target.height, channels, data: out };

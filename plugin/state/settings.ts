@@ -1,5 +1,5 @@
 /** The panel's generation settings: defaults from core/params, checks before a job is sent, request params. */
-import { DEFAULT_SCHEDULER, LIMITS } from '../../core/params';
+import { DEFAULT_SCHEDULER, EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../../core/params';
 import type { EmptyPromptMode, EngineChoice, NumericLimit, SchedulerName } from '../../core/params';
 import type { JobParams } from '../../core/protocol';
 import type { PixelSource } from '../host/host';
@@ -43,6 +43,45 @@ const NUMERIC_FIELDS: { key: 'variations' | 'steps' | 'guidance' | 'strength' | 
   { key: 'strength', label: 'Strength', limit: LIMITS.strength },
   { key: 'seed', label: 'Seed', limit: LIMITS.seed },
 ];
+
+/** The values a stored choice may take; anything else falls back to its default. */
+const CHOICES: { [K in keyof Settings]?: readonly Settings[K][] } = {
+  seedMode: ['random', 'fixed'],
+  scheduler: SCHEDULERS,
+  source: ['composite', 'layer'],
+  engine: ENGINE_CHOICES,
+  emptyPrompt: EMPTY_PROMPT_MODES,
+};
+
+/** The settings kept between sessions: all but the prompt, which belongs to one image. */
+export function persistedSettings(settings: Settings): string {
+  const { prompt: _prompt, ...kept } = settings;
+  return JSON.stringify(kept);
+}
+
+/**
+ * Settings from `persistedSettings` output (or null): every value of the right type and, for choices, one of the
+ * known ones is kept; anything else (an older or corrupt entry) is the default. Numbers are checked at Generate.
+ */
+export function restoreSettings(stored: string | null): Settings {
+  let saved: unknown = null;
+  try {
+    saved = stored === null ? null : JSON.parse(stored);
+  } catch {
+    // A corrupt entry is as good as none.
+  }
+  const settings: Settings = { ...DEFAULT_SETTINGS };
+  if (!saved || typeof saved !== 'object') return settings;
+  const values = saved as Record<string, unknown>;
+  for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof Settings)[]) {
+    const value = values[key];
+    if (key === 'prompt' || typeof value !== typeof DEFAULT_SETTINGS[key]) continue;
+    const choices = CHOICES[key] as readonly unknown[] | undefined;
+    if (choices && !choices.includes(value)) continue;
+    (settings as unknown as Record<string, unknown>)[key] = value;
+  }
+  return settings;
+}
 
 /** What is wrong with the settings, in the panel's words (empty = fine). Nothing is silently clamped. */
 export function settingsProblems(settings: Settings): string[] {

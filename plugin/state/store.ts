@@ -8,14 +8,15 @@ import type { Health, JobProgress, JobSnapshot } from '../../core/protocol';
 import { ServiceError } from '../client/service-client';
 import type { ServiceClient } from '../client/service-client';
 import { HostRefusal } from '../host/host';
-import type { Capture, DocumentSummary, Host } from '../host/host';
+import type { Capture, DocumentSummary, Host, InsertTarget } from '../host/host';
 import { incompatibility, serviceMessage } from './messages';
-import { DEFAULT_SETTINGS, jobParams, layerName, settingsProblems } from './settings';
+import { jobParams, layerName, persistedSettings, restoreSettings, settingsProblems } from './settings';
 import type { Settings } from './settings';
 
 export const DEFAULT_SERVICE_URL = `http://${DEFAULT_HOST}:${DEFAULT_PORT}`;
 const URL_STORAGE_KEY = 'genfill.serviceUrl';
 const TOKEN_STORAGE_KEY = 'genfill.serviceToken';
+const SETTINGS_STORAGE_KEY = 'genfill.settings';
 
 export type Connection =
   | { status: 'connecting'; url: string }
@@ -97,12 +98,17 @@ export class PanelStore {
   #state: PanelState;
   #client: ServiceClient;
   #token: string | null;
-  /** The capture of the job on screen (what its results are inserted with) and the service that holds them. */
-  #capture: Capture | null = null;
+  /**
+   * What the results on screen are inserted with (the capture without the sent pixels, which need not stay in memory)
+   * and the service that holds them.
+   */
+  #capture: InsertTarget | null = null;
   #jobClient: ServiceClient | null = null;
   /** Bumped by every new job or URL so that stale loops stop. */
   #generation = 0;
   #retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The poll loop's pending wait, ended early by dispose. */
+  #pollWait: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | null = null;
   #unwatch: (() => void) | null = null;
   #disposed = false;
 
@@ -118,7 +124,7 @@ export class PanelStore {
     this.#client = this.#createClient(url, this.#token);
     this.#state = {
       connection: { status: 'connecting', url },
-      settings: { ...DEFAULT_SETTINGS },
+      settings: restoreSettings(deps.storage.getItem(SETTINGS_STORAGE_KEY)),
       job: { phase: 'idle' },
       message: null,
       document: null,
@@ -143,6 +149,10 @@ export class PanelStore {
     this.#disposed = true;
     this.#generation++;
     this.#clearRetry();
+    if (this.#pollWait) {
+      clearTimeout(this.#pollWait.timer);
+      this.#pollWait.resolve();
+    }
     this.#unwatch?.();
     this.#releaseUrls(this.#state.job);
     this.#listeners.clear();
@@ -194,8 +204,11 @@ export class PanelStore {
   // -------------------------------------------------------------------------------------------------------------
   // Settings
 
+  /** Changes settings; all but the prompt are remembered for the next session. */
   updateSettings(patch: Partial<Settings>): void {
-    this.#set({ settings: { ...this.#state.settings, ...patch } });
+    const settings = { ...this.#state.settings, ...patch };
+    if (Object.keys(patch).some((key) => key !== 'prompt')) this.#storage.setItem(SETTINGS_STORAGE_KEY, persistedSettings(settings));
+    this.#set({ settings });
   }
 
   /** Fixes the seed to a result's seed so it can be made again (with other settings). */
@@ -233,7 +246,7 @@ export class PanelStore {
     try {
       capture = await this.#host.capture(settings.source);
     } catch (error) {
-      return this.#fail(error instanceof HostRefusal ? error.message : `Photoshop could not read the selection: ${String(error)}`);
+      return this.#fail(error instanceof HostRefusal ? error.message : `Photoshop could not read the selection: ${errorText(error)}`);
     }
     if (generation !== this.#generation) return;
 
@@ -252,7 +265,8 @@ export class PanelStore {
     } catch (error) {
       return this.#serviceFailure(error);
     }
-    this.#capture = capture;
+    const { image: _image, mask: _mask, ...target } = capture;
+    this.#capture = target;
     await this.#follow(client, jobId, settings.prompt, generation);
   }
 
@@ -301,7 +315,7 @@ export class PanelStore {
       const current = this.#state.job;
       if (current.phase !== 'running') return;
       this.#set({ job: { ...current, state: snapshot.state, position: snapshot.position, engine: snapshot.engine, progress: snapshot.progress, previewUrl } });
-      await delay(this.#pollMs);
+      await this.#pollDelay();
       if (generation !== this.#generation) return;
     }
   }
@@ -319,16 +333,19 @@ export class PanelStore {
       this.#set({ job: { phase: 'idle' }, message: { kind: 'error', text } });
       return;
     }
-    const results: ResultView[] = [];
+    // The results show (and Cancel goes) at once: a Cancel that reached the service now would delete the finished
+    // job with its results. Thumbnails fill in as they arrive; a result can be inserted before its thumbnail shows.
+    const results: ResultView[] = snapshot.results.map((info) => ({ index: info.index, seed: info.seed, thumbnailUrl: null, inserted: false }));
+    this.#set({ job: { phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: snapshot.warnings, inserting: null } });
     for (const info of snapshot.results) {
       const image = await client.resultImage(snapshot.id, info.index).catch(() => null);
-      results.push({ index: info.index, seed: info.seed, thumbnailUrl: image ? this.#host.imageUrl(image.bytes, image.mimeType) : null, inserted: false });
+      const job = this.#state.job;
+      // A new Generate or dispose released this job's URLs; make no more.
+      if (generation !== this.#generation || job.phase !== 'done' || job.jobId !== snapshot.id) return;
+      if (!image) continue;
+      const thumbnailUrl = this.#host.imageUrl(image.bytes, image.mimeType);
+      this.#set({ job: { ...job, results: job.results.map((r) => (r.index === info.index ? { ...r, thumbnailUrl } : r)) } });
     }
-    if (generation !== this.#generation) {
-      this.#releaseUrls({ phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: [], inserting: null });
-      return;
-    }
-    this.#set({ job: { phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: snapshot.warnings, inserting: null } });
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -352,7 +369,7 @@ export class PanelStore {
     } catch (error) {
       message = {
         kind: 'error',
-        text: error instanceof HostRefusal ? error.message : error instanceof ServiceError ? serviceMessage(error, client.url) : `The result could not be inserted: ${String(error)}`,
+        text: error instanceof HostRefusal ? error.message : error instanceof ServiceError ? serviceMessage(error, client.url) : `The result could not be inserted: ${errorText(error)}`,
       };
     }
     const current = this.#state.job;
@@ -382,7 +399,7 @@ export class PanelStore {
 
   #serviceFailure(error: unknown): void {
     const url = this.#client.url;
-    if (error instanceof ServiceError && error.code === 'unreachable') {
+    if (error instanceof ServiceError && error.code === 'unreachable' && !this.#disposed) {
       this.#set({ connection: { status: 'unreachable', url, message: serviceMessage(error, url) } });
       this.#clearRetry();
       this.#retryTimer = setTimeout(() => void this.connect(), this.#retryMs);
@@ -400,6 +417,16 @@ export class PanelStore {
     if (job.phase === 'done') for (const r of job.results) if (r.thumbnailUrl) this.#host.releaseImageUrl(r.thumbnailUrl);
   }
 
+  #pollDelay(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        if (this.#pollWait?.timer === timer) this.#pollWait = null;
+        resolve();
+      }, this.#pollMs);
+      this.#pollWait = { timer, resolve };
+    });
+  }
+
   #clearRetry(): void {
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#retryTimer = null;
@@ -411,6 +438,7 @@ export class PanelStore {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** An error's own message ("Error: …" means nothing to a Photoshop user). */
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -92,6 +92,8 @@ describe('npm run build output', () => {
   it('has a valid v5 manifest for Photoshop 25.2+', () => {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
     expect(manifest.manifestVersion).toBe(5);
+    expect(manifest.id).toMatch(/^[A-Za-z0-9][\w.-]*$/);
+    expect(manifest.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(manifest.version).toBe(pkg.version);
     expect(manifest.name.length).toBeGreaterThanOrEqual(3);
     expect(manifest.name.length).toBeLessThanOrEqual(45);

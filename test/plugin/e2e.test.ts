@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startService } from '../../service/main';
 import type { RunningService } from '../../service/main';
 import { HttpServiceClient } from '../../plugin/client/http-client';
@@ -16,7 +16,7 @@ import { PanelStore } from '../../plugin/state/store';
 import type { PanelState } from '../../plugin/state/store';
 import { generateTinySdxl, TOKENIZER_SKIP_MESSAGE, tokenizerFilesAvailable } from '../models/tiny-sdxl';
 import { MemoryStorage } from './fake-service-client';
-import { featheredEllipse, firstDifference, setup } from './fixtures';
+import { expectNoImageDataLeaks, featheredEllipse, firstDifference, setup } from './fixtures';
 
 let service: RunningService;
 
@@ -27,6 +27,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.close();
 });
+
+afterEach(expectNoImageDataLeaks);
 
 function panel(url: string, doc = {}) {
   const ctx = setup({ width: 640, height: 480, selection: featheredEllipse({ x: 300, y: 200, width: 60, height: 48 }, 6), ...doc });
@@ -41,7 +43,7 @@ async function until(store: PanelStore, predicate: (s: PanelState) => boolean, t
 }
 
 describe('panel ↔ real service (classic engine)', () => {
-  it('fills the selection, inserts a variation as one masked layer, then another', async () => {
+  it('fills the selection, survives a failed insert, inserts a variation as one masked layer, then another', async () => {
     const { ps, store, document } = panel(service.url);
     await store.start();
     expect(store.getState().connection.status).toBe('connected');
@@ -54,8 +56,16 @@ describe('panel ↔ real service (classic engine)', () => {
     expect(state.job.results).toHaveLength(2);
     expect(state.job.results.every((r) => r.thumbnailUrl !== null)).toBe(true);
 
+    // An error mid-insert leaves the document as it was, and says so.
+    const untouched = document.fingerprint();
+    ps.failNext('putLayerMask', new Error('Could not complete the command because of a program error.'));
+    expect(await store.insert(0)).toBe(false);
+    expect(store.getState().message?.text).toMatch(/left unchanged.*program error/);
+    expect(document.fingerprint()).toBe(untouched);
+
     const historyBefore = document.history.length;
     expect(await store.insert(0)).toBe(true);
+    expect(store.getState().message).toBeNull();
     const layer = document.layers.at(-1)!;
     expect(layer.name).toBe(`sand (seed ${state.job.results[0].seed})`);
     const capture = ps.calls.find((c) => c.method === 'getPixels')!.sourceBounds!;
@@ -65,10 +75,9 @@ describe('panel ↔ real service (classic engine)', () => {
     expect(firstDifference(layer.raster!.data, toRgba(returned))).toBeNull();
     // Its mask is the selection as it was at Generate, soft edge included.
     const mask = layer.mask!;
-    expect(mask).toMatchObject({ x: capture.left, y: capture.top });
-    for (let y = 0; y < mask.height; y += 7) {
-      for (let x = 0; x < mask.width; x += 7) expect(mask.data[y * mask.width + x]).toBe(document.selectionAt(mask.x + x, mask.y + y));
-    }
+    expect(mask).toMatchObject({ x: capture.left, y: capture.top, width: capture.right - capture.left, height: capture.bottom - capture.top });
+    const selection = Uint8Array.from({ length: mask.width * mask.height }, (_, i) => document.selectionAt(mask.x + (i % mask.width), mask.y + Math.floor(i / mask.width)));
+    expect(firstDifference(mask.data, selection)).toBeNull();
     expect(mask.data.some((v) => v > 0 && v < 255)).toBe(true);
     expect(document.history.length).toBe(historyBefore + 1);
     expect(document.history.at(-1)).toMatch(/^Generative Fill: sand/);

@@ -32,6 +32,8 @@ export class FakeServiceClient implements ServiceClient {
   holdUntilCancelled = false;
   readonly requests: JobRequest[] = [];
   readonly log: string[] = [];
+  /** Thumbnails are answered only once this settles (null: at once). */
+  thumbnailsHeld: Promise<void> | null = null;
   /** Called on every request (e.g. to assert that Photoshop is not held modal meanwhile). */
   onRequest: () => void = () => undefined;
   #polls = 0;
@@ -98,6 +100,7 @@ export class FakeServiceClient implements ServiceClient {
 
   async resultImage(id: string, index: number): Promise<EncodedImage> {
     this.log.push(`resultImage ${id} ${index}`);
+    await this.thumbnailsHeld;
     return { bytes: new Uint8Array([137, 80, 78, 71]), mimeType: 'image/png' };
   }
 

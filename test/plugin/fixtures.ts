@@ -28,8 +28,20 @@ export function rectSelection(rect: Rect): Raster {
   return { ...rect, channels: 1, data: new Uint8Array(rect.width * rect.height).fill(255) };
 }
 
+/** Every mocked Photoshop made by `setup`, for the leak check after each test. */
+const made: MockPhotoshop[] = [];
+
+/** Fails the test when any Photoshop made since the last call still holds image data nobody disposed. */
+export function expectNoImageDataLeaks(): void {
+  for (const ps of made.splice(0)) {
+    const live = [...ps.liveImageData].map((d) => `${d.width}×${d.height}×${d.components}`);
+    if (live.length > 0) throw new Error(`undisposed Photoshop image data: ${live.join(', ')}`);
+  }
+}
+
 export function setup(doc?: Partial<DocumentInit>, version?: string) {
   const ps = new MockPhotoshop();
+  made.push(ps);
   const host = new PhotoshopHost(ps.module, mockUxp(version));
   const document = doc === undefined ? null : ps.open({ width: 1200, height: 900, layers: [{ name: 'Background', isBackground: true, fill: gradient }], ...doc });
   return { ps, host, document };

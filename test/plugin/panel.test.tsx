@@ -7,10 +7,14 @@ import { PanelStore } from '../../plugin/state/store';
 import type { PanelActions, PanelState } from '../../plugin/state/store';
 import { usePanelState } from '../../plugin/state/use-panel-state';
 import { App } from '../../plugin/ui/App';
+import { Button } from '../../plugin/ui/spectrum/Button';
 import { FakeServiceClient, healthy, MemoryStorage } from './fake-service-client';
-import { featheredEllipse, setup } from './fixtures';
+import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  expectNoImageDataLeaks();
+});
 
 function actions(): PanelActions & Record<string, ReturnType<typeof vi.fn>> {
   return {
@@ -87,6 +91,29 @@ describe('panel (DOM)', () => {
     expect(widget('sp-button', /^Generate$/).hasAttribute('disabled')).toBe(true);
     fireEvent.click(widget('sp-button', /^Cancel$/));
     expect(a.cancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('queued and reading: says what it waits for, Generate disabled', () => {
+    const a = actions();
+    const queued: PanelState = { ...base, job: { phase: 'running', jobId: 'j1', state: 'queued', position: 2, engine: null, progress: null, previewUrl: null, cancelling: false } };
+    const { rerender } = render(<App state={queued} actions={a} />);
+    expect(screen.getByTestId('progress-text').textContent).toBe('Waiting: 2 jobs ahead');
+    expect(screen.queryByAltText('Latest preview')).toBeNull();
+    rerender(<App state={{ ...base, job: { phase: 'reading' } }} actions={a} />);
+    expect(widget('sp-button', /^Reading selection…$/).hasAttribute('disabled')).toBe(true);
+    fireEvent.click(widget('sp-button', /^Reading selection…$/));
+    expect(a.generate).not.toHaveBeenCalled();
+  });
+
+  it('widget wrappers remove their listeners when unmounted', () => {
+    const onClick = vi.fn();
+    const { unmount } = render(<Button onClick={onClick}>Go</Button>);
+    const button = widget('sp-button', /^Go$/);
+    fireEvent.click(button);
+    expect(onClick).toHaveBeenCalledTimes(1);
+    unmount();
+    fireEvent.click(button);
+    expect(onClick).toHaveBeenCalledTimes(1);
   });
 
   it('done: thumbnails insert on click; insert all; reuse seed', () => {

@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { contextCrop, MAX_TRANSFER_PIXELS, transferSize } from '../../core/geometry';
 import { HostRefusal } from '../../plugin/host/host';
 import type { Capture, RefusalReason } from '../../plugin/host/host';
-import { fakeResult, featheredEllipse, firstDifference, gradient, rectSelection, setup } from './fixtures';
+import { expectNoImageDataLeaks, fakeResult, featheredEllipse, firstDifference, gradient, rectSelection, setup } from './fixtures';
 import { MODAL_ERROR } from './mock/photoshop';
 import type { MockDocument, MockLayer, MockPhotoshop } from './mock/photoshop';
 
@@ -20,6 +20,9 @@ async function expectRefusal(promise: Promise<unknown>, reason: RefusalReason, t
   expect(error.reason).toBe(reason);
   expect(error.message).toMatch(text);
 }
+
+// Every path, refusals included, must dispose what it read.
+afterEach(expectNoImageDataLeaks);
 
 function expectNoLeaks(ps: MockPhotoshop): void {
   expect([...ps.liveImageData].length).toBe(0);
@@ -50,6 +53,7 @@ describe('PhotoshopHost.capture', () => {
     const pixels = ps.calls.filter((c) => c.method === 'getPixels');
     expect(pixels).toHaveLength(1);
     expect(pixels[0]).toMatchObject({ documentID: document!.id, sourceBounds: bounds, componentSize: 8, layerID: undefined, targetSize: undefined });
+    expect(pixels[0]).toMatchObject({ colorSpace: 'RGB', colorProfile: 'sRGB IEC61966-2.1', applyAlpha: false });
     expect(ps.calls.find((c) => c.method === 'getSelection')?.sourceBounds).toEqual(bounds);
 
     expect(capture.image).toMatchObject({ width: crop.width, height: crop.height, channels: 3 });
@@ -122,6 +126,14 @@ describe('PhotoshopHost.capture', () => {
     expect(capture.image).toMatchObject(transfer);
     expect(capture.mask).toMatchObject(transfer);
     expect(capture.selectionMask).toMatchObject({ width: capture.crop.width, height: capture.crop.height });
+    // The trimmed selection read lands where the selection is, in both the full-size and the transfer mask.
+    const { crop } = capture;
+    const maskAt = (m: typeof capture.mask, docX: number, docY: number) =>
+      m.data[Math.floor(((docY - crop.y) * m.height) / crop.height) * m.width + Math.floor(((docX - crop.x) * m.width) / crop.width)];
+    for (const m of [capture.mask, capture.selectionMask]) {
+      expect([maskAt(m, 40, 40), maskAt(m, 7960, 5960), maskAt(m, 4000, 50)]).toEqual([0, 0, 0]);
+      expect([maskAt(m, 150, 150), maskAt(m, 4000, 3000), maskAt(m, 7850, 5850)]).toEqual([255, 255, 255]);
+    }
     expect(ps.calls.find((c) => c.method === 'getPixels')?.targetSize).toEqual(transfer);
     expect(ps.calls.filter((c) => c.method === 'getSelection').map((c) => c.targetSize)).toEqual([undefined, transfer]);
     expectNoLeaks(ps);
@@ -141,6 +153,31 @@ describe('PhotoshopHost.capture', () => {
     expect(at(530, 430)).toBe(255);
     expect(at(capture.crop.x, capture.crop.y)).toBe(0);
     expectNoLeaks(ps);
+  });
+
+  it('on a huge selection reads the active layer downscaled, its trimmed pixels in their place', async () => {
+    // The layer covers only the right half of the document; Photoshop trims the read to it.
+    const half = { x: 4000, y: 0, width: 4000, height: 6000 };
+    const { ps, host } = setup({
+      width: 8000,
+      height: 6000,
+      layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Right', fill: () => [9, 99, 199, 255], fillBounds: half }],
+      selection: { rect: { x: 100, y: 100, width: 7800, height: 5800 }, value: () => 255 },
+    });
+    const capture = await host.capture('layer');
+    const call = ps.calls.find((c) => c.method === 'getPixels')!;
+    expect(call.targetSize).toEqual(capture.transfer);
+    const { crop, transfer, image } = capture;
+    expect(image).toMatchObject({ ...transfer, channels: 4 });
+    const at = (docX: number, docY: number) => {
+      const x = Math.floor(((docX - crop.x) * transfer.width) / crop.width);
+      const y = Math.floor(((docY - crop.y) * transfer.height) / crop.height);
+      return [...image.data.subarray((y * transfer.width + x) * 4, (y * transfer.width + x) * 4 + 4)];
+    };
+    expect(at(crop.x + 10, 3000)).toEqual([0, 0, 0, 0]);
+    expect(at(half.x - 10, 3000)).toEqual([0, 0, 0, 0]);
+    expect(at(half.x + 10, 3000)).toEqual([9, 99, 199, 255]);
+    expect(at(crop.x + crop.width - 1, crop.y)).toEqual([9, 99, 199, 255]);
   });
 });
 
@@ -215,6 +252,22 @@ describe('PhotoshopHost.insert', () => {
     expect(firstDifference(layer.mask!.data, capture.selectionMask.data)).toBeNull();
     expect(document.history.length).toBe(historyBefore + 1);
     expect(document.history.at(-1)).toBe('Generative Fill: a red boat (seed 7)');
+    // Tagged sRGB / Gray Gamma 2.2 so Photoshop converts into the document's profile; written at the document's depth.
+    expect(ps.calls.map((c) => [c.method, c.layerID, c.colorSpace, c.colorProfile, c.componentSize])).toEqual([
+      ['putPixels', layer.id, 'RGB', 'sRGB IEC61966-2.1', 8],
+      ['putLayerMask', layer.id, 'Grayscale', 'Gray Gamma 2.2', 8],
+    ]);
+    expectNoLeaks(ps);
+  });
+
+  it('places the layer directly above the active layer, not on top of the stack', async () => {
+    const { ps, host, document, capture } = await captured({
+      layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Middle', fill: gradient }, { name: 'Top', fill: gradient }],
+    });
+    document.activeLayerIds = [document.layers[1].id];
+    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'filled' });
+    expect(document.layers.map((l) => l.name)).toEqual(['Background', 'Middle', 'filled', 'Top']);
+    expect(document.history.at(-1)).toBe('Generative Fill: filled');
     expectNoLeaks(ps);
   });
 
@@ -251,20 +304,60 @@ describe('PhotoshopHost.insert', () => {
     expect(other.layers).toHaveLength(1);
   });
 
+  it('refuses a result of the wrong size, and a document that changed mode or size since Generate', async () => {
+    const { host, document, capture } = await captured();
+    const image = fakeResult(capture.transfer.width, capture.transfer.height);
+    const before = document.fingerprint();
+    await expectRefusal(host.insert({ capture, image: fakeResult(10, 10), layerName: 'x' }), 'insert_failed', /returned a 10×10 result for a \d+×\d+ request/);
+    expect(document.fingerprint()).toBe(before);
+    document.mode = 'CMYKColorMode' as typeof document.mode;
+    await expectRefusal(host.insert({ capture, image, layerName: 'x' }), 'unsupported_mode', /CMYK mode.*Image > Mode > RGB Color/);
+    document.mode = 'RGBColorMode' as typeof document.mode;
+    document.width = 1000;
+    await expectRefusal(host.insert({ capture, image, layerName: 'x' }), 'insert_failed', /changed size since Generate \(1200×900 → 1000×900\)/);
+    expect(document.fingerprint()).toBe(before.replace('1200x900', '1000x900'));
+  });
+
   it('writes 16-bit data into a 16-bit document', async () => {
     const { ps, host, document, capture } = await captured({ bits: 'bitDepth16' });
     const result = fakeResult(capture.transfer.width, capture.transfer.height);
     await host.insert({ capture, image: result, layerName: 'deep' });
+    expect(ps.calls.map((c) => c.componentSize)).toEqual([16, 16]);
     expect(firstDifference(topLayer(document).raster!.data, result.data)).toBeNull();
     expect(firstDifference(topLayer(document).mask!.data, capture.selectionMask.data)).toBeNull();
     expectNoLeaks(ps);
+  });
+
+  it('puts a downscaled result that is transparent along its top and left edges where it belongs', async () => {
+    const rect = { x: 0, y: 0, width: 3000, height: 2000 };
+    const { host, document, capture } = await captured({ width: 3000, height: 2000, selection: { rect, value: () => 255 } });
+    const { transfer, crop } = capture;
+    const result = fakeResult(transfer.width, transfer.height);
+    const margin = { x: 100, y: 50 };
+    for (let y = 0; y < transfer.height; y++) {
+      for (let x = 0; x < transfer.width; x++) if (x < margin.x || y < margin.y) result.data[(y * transfer.width + x) * 4 + 3] = 0;
+    }
+    await host.insert({ capture, image: result, layerName: 'edges' });
+    const raster = topLayer(document).raster!;
+    const sx = crop.width / transfer.width, sy = crop.height / transfer.height;
+    // Scaling anchors at the layer's pixels, not the crop: without the shift the content would sit up and to the left.
+    expect(Math.abs(raster.x - (crop.x + margin.x * sx))).toBeLessThanOrEqual(1);
+    expect(Math.abs(raster.y - (crop.y + margin.y * sy))).toBeLessThanOrEqual(1);
+    expect(Math.abs(raster.x + raster.width - (crop.x + crop.width))).toBeLessThanOrEqual(1);
+    expect(Math.abs(raster.y + raster.height - (crop.y + crop.height))).toBeLessThanOrEqual(1);
   });
 
   it('scales a downscaled result back up to the crop, letting Photoshop resample', async () => {
     const rect = { x: 0, y: 0, width: 3000, height: 2000 };
     const { ps, host, document, capture } = await captured({ width: 3000, height: 2000, selection: { rect, value: () => 255 } });
     expect(capture.transfer.width).toBeLessThan(capture.crop.width);
+    const before = document.fingerprint();
+    ps.failNext('scale');
+    await expectRefusal(host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'big' }), 'insert_failed', /left unchanged.*mock failure in scale/);
+    expect(document.fingerprint()).toBe(before);
     await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'big' });
+    // Enlarged with the interpolation made for it, not the user's preference (which may be Nearest Neighbor).
+    expect(ps.transforms.at(-1)).toMatchObject({ anchor: 'top-left', interpolation: 'bicubicSmoother' });
     const layer = topLayer(document);
     expect(layer.raster).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
     expect(layer.mask).toMatchObject({ width: capture.crop.width, height: capture.crop.height });

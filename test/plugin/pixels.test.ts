@@ -22,6 +22,25 @@ describe('host pixel helpers', () => {
     expect([...placed.data]).toEqual([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0]);
   });
 
+  it('places a trimmed part of a downscaled read by its bounds, whatever size Photoshop gave it', () => {
+    // Requested 8×4 at (0,0) at target 4×2; only document (4,0)-(8,4) holds pixels.
+    const returned = { left: 4, top: 0, right: 8, bottom: 4 };
+    const expected = [0, 0, 1, 2, 0, 0, 3, 4];
+    // Scaled by target/requested: a 2×2 part.
+    const scaled = placeTrimmed(Uint8Array.from([1, 2, 3, 4]), { width: 2, height: 2 }, 1, returned, 0, { x: 0, y: 0, width: 8, height: 4 }, { width: 4, height: 2 });
+    expect([...scaled.data]).toEqual(expected);
+    // Stretched to the whole target size: resampled into the same place, not spread over the whole crop.
+    const stretched = placeTrimmed(Uint8Array.from([1, 1, 2, 2, 3, 3, 4, 4]), { width: 4, height: 2 }, 1, returned, 0, { x: 0, y: 0, width: 8, height: 4 }, { width: 4, height: 2 });
+    expect([...stretched.data]).toEqual(expected);
+  });
+
+  it('takes an untrimmed pyramid-level read as it is, though its bounds are rounded to the level', () => {
+    // Requested 6×6 at (1,1) at target 3×3; level 1 bounds (0,0)-(4,4) = document (0,0)-(8,8) after rounding.
+    const data = Uint8Array.from({ length: 9 }, (_, i) => i + 1);
+    const placed = placeTrimmed(data, { width: 3, height: 3 }, 1, { left: 0, top: 0, right: 4, bottom: 4 }, 1, { x: 1, y: 1, width: 6, height: 6 }, { width: 3, height: 3 });
+    expect(placed.data).toBe(data);
+  });
+
   it('rejects a buffer whose length does not match its size', () => {
     expect(() => placeTrimmed(new Uint8Array(5), { width: 2, height: 1 }, 3, { left: 0, top: 0, right: 2, bottom: 1 }, 0, { x: 0, y: 0, width: 2, height: 1 }, { width: 2, height: 1 })).toThrow(/5 bytes is not 2×1×3/);
   });

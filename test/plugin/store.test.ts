@@ -2,15 +2,17 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ServiceError } from '../../plugin/client/service-client';
 import { PanelStore } from '../../plugin/state/store';
 import type { PanelState } from '../../plugin/state/store';
+import { DEFAULT_SETTINGS } from '../../plugin/state/settings';
 import { FakeServiceClient, healthy, MemoryStorage, unreachable } from './fake-service-client';
-import { featheredEllipse, setup } from './fixtures';
+import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
 
 const stores: PanelStore[] = [];
 afterEach(() => {
   for (const store of stores.splice(0)) store.dispose();
+  expectNoImageDataLeaks();
 });
 
-function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; doc?: boolean } = {}) {
+function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; doc?: boolean; pollMs?: number } = {}) {
   const ctx = setup(options.doc === false ? undefined : { selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }) });
   const clients: FakeServiceClient[] = [];
   const store = new PanelStore({
@@ -21,7 +23,7 @@ function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; do
       return client;
     },
     storage: options.storage ?? new MemoryStorage(),
-    pollMs: 1,
+    pollMs: options.pollMs ?? 1,
     retryMs: 5,
   });
   stores.push(store);
@@ -88,6 +90,32 @@ describe('connection', () => {
   });
 });
 
+describe('settings', () => {
+  it('remembers every setting but the prompt for the next session', () => {
+    const storage = new MemoryStorage();
+    const { store } = make({ storage });
+    store.updateSettings({ prompt: 'a boat', negativePrompt: 'blurry', variations: 5, scheduler: 'dpmpp_2m', source: 'layer', seedMode: 'fixed', seed: 77 });
+    const again = make({ storage });
+    expect(again.store.getState().settings).toEqual({
+      ...DEFAULT_SETTINGS,
+      negativePrompt: 'blurry',
+      variations: 5,
+      scheduler: 'dpmpp_2m',
+      source: 'layer',
+      seedMode: 'fixed',
+      seed: 77,
+    });
+  });
+
+  it('falls back to the defaults for a stored entry that is corrupt or from another version', () => {
+    const storage = new MemoryStorage();
+    storage.setItem('genfill.settings', JSON.stringify({ steps: 30, scheduler: 'lms', engine: 7, guidance: 'high', unknown: true }));
+    expect(make({ storage }).store.getState().settings).toEqual({ ...DEFAULT_SETTINGS, steps: 30 });
+    storage.setItem('genfill.settings', '{not json');
+    expect(make({ storage }).store.getState().settings).toEqual(DEFAULT_SETTINGS);
+  });
+});
+
 describe('generate → insert', () => {
   it('sends the crop, mask and settings, shows progress, then inserts variations', async () => {
     const { ps, store, document, client } = make();
@@ -146,6 +174,44 @@ describe('generate → insert', () => {
     expect(store.getState().message).toEqual({ kind: 'info', text: expect.stringMatching(/cancelled/) });
     expect(document!.fingerprint()).toBe(before);
     expect([...ps.liveImageData]).toHaveLength(0);
+  });
+
+  it('shows the results as soon as the job succeeds: insertable before the thumbnails arrive, no more Cancel', async () => {
+    const client = new FakeServiceClient();
+    let release = () => undefined as void;
+    client.thumbnailsHeld = new Promise((resolve) => (release = resolve));
+    const { store, document } = make({ client });
+    await store.start();
+    const running = store.generate();
+    const done = await until(store, (s) => s.job.phase === 'done');
+    expect(done.job.phase === 'done' && done.job.results.map((r) => r.thumbnailUrl)).toEqual([null, null, null]);
+    // A Cancel now would delete the finished job (and its results) on the service: it must not be sent.
+    await store.cancel();
+    expect(client.log.some((l) => l.startsWith('cancel'))).toBe(false);
+    expect(await store.insert(2)).toBe(true);
+    expect(document!.layers.at(-1)!.name).toBe('Fill from surroundings (seed 1236)');
+    release();
+    await running;
+    const after = store.getState().job;
+    expect(after.phase === 'done' && after.results.map((r) => [r.thumbnailUrl?.startsWith('blob:'), r.inserted])).toEqual([
+      [true, false],
+      [true, false],
+      [true, true],
+    ]);
+  });
+
+  it('dispose stops the poll loop at once, clearing its timer', async () => {
+    const client = new FakeServiceClient();
+    client.holdUntilCancelled = true;
+    const { store } = make({ client, pollMs: 600_000 });
+    await store.start();
+    const running = store.generate();
+    await until(store, (s) => s.job.phase === 'running' && s.job.progress !== null);
+    const polls = client.log.filter((l) => l === 'job').length;
+    store.dispose();
+    // Without clearing, generate() would wait out the ten-minute poll interval (and the test time out).
+    await running;
+    expect(client.log.filter((l) => l === 'job').length).toBe(polls);
   });
 
   it('shows the service error when the job fails, document unchanged', async () => {

@@ -35,6 +35,7 @@ const constants = {
   LayerKind: { NORMAL: 'pixel', GROUP: 'group', TEXT: 'text', SMARTOBJECT: 'smartObject', SOLIDFILL: 'solidColor' },
   ElementPlacement: { PLACEBEFORE: 'placeBefore', PLACEAFTER: 'placeAfter', PLACEATBEGINNING: 'placeAtBeginning', PLACEATEND: 'placeAtEnd', PLACEINSIDE: 'placeInside' },
   AnchorPosition: { TOPLEFT: 'top-left', MIDDLECENTER: 'middle-center' },
+  InterpolationMethod: { AUTOMATIC: 'bicubicAutomatic', BICUBIC: 'bicubic', BICUBICSHARPER: 'bicubicSharper', BICUBICSMOOTHER: 'bicubicSmoother', BILINEAR: 'bilinear', NEARESTNEIGHBOR: 'nearestNeighbor' },
 } as unknown as PhotoshopModule['constants'];
 
 export type DocumentModeName = `${PsConstants.DocumentMode}`;
@@ -55,6 +56,8 @@ export interface LayerInit {
   isBackground?: boolean;
   raster?: Raster;
   fill?: Fill;
+  /** Where a `fill` layer has pixels (default: the whole document). */
+  fillBounds?: Rect;
 }
 
 export interface DocumentInit {
@@ -79,6 +82,10 @@ export interface RecordedCall {
   targetBounds?: { left: number; top: number };
   targetSize?: imaging.Size;
   componentSize?: number;
+  /** What was asked for (reads) or what the image data carried (writes). */
+  colorSpace?: string;
+  colorProfile?: string;
+  applyAlpha?: boolean;
 }
 
 let nextId = 1;
@@ -139,6 +146,7 @@ export class MockLayer implements PsLayer {
   isBackgroundLayer: boolean;
   raster: Raster | null;
   fill: Fill | null;
+  fillBounds: Rect | null;
   mask: Raster | null = null;
   readonly #ps: MockPhotoshop;
   readonly #doc: MockDocument;
@@ -151,10 +159,14 @@ export class MockLayer implements PsLayer {
     this.isBackgroundLayer = init.isBackground ?? false;
     this.raster = init.raster ?? null;
     this.fill = init.fill ?? null;
+    this.fillBounds = init.fillBounds ?? null;
   }
 
   get boundsNoEffects(): Bounds {
-    if (this.fill) return { left: 0, top: 0, right: this.#doc.width, bottom: this.#doc.height };
+    if (this.fill) {
+      const b = this.fillBounds ?? { x: 0, y: 0, width: this.#doc.width, height: this.#doc.height };
+      return { left: b.x, top: b.y, right: b.x + b.width, bottom: b.y + b.height };
+    }
     const r = this.raster;
     if (!r) return { left: 0, top: 0, right: 0, bottom: 0 };
     let left = Infinity, top = Infinity, right = -Infinity, bottom = -Infinity;
@@ -171,7 +183,10 @@ export class MockLayer implements PsLayer {
 
   /** 8-bit RGBA at a document pixel, before the mask. */
   sample(x: number, y: number): [number, number, number, number] {
-    if (this.fill) return this.fill(x, y);
+    if (this.fill) {
+      const b = this.fillBounds;
+      return !b || (x >= b.x && y >= b.y && x < b.x + b.width && y < b.y + b.height) ? this.fill(x, y) : [0, 0, 0, 0];
+    }
     const r = this.raster;
     if (!r || x < r.x || y < r.y || x >= r.x + r.width || y >= r.y + r.height) return [0, 0, 0, 0];
     const i = ((y - r.y) * r.width + (x - r.x)) * 4;
@@ -189,9 +204,10 @@ export class MockLayer implements PsLayer {
     this.#doc.changed('Move');
   }
 
-  async scale(width: number, height: number, anchor?: PsConstants.AnchorPosition): Promise<void> {
+  async scale(width: number, height: number, anchor?: PsConstants.AnchorPosition, options?: { interpolation?: PsConstants.InterpolationMethod }): Promise<void> {
     this.#ps.requireModal('transform');
     this.#ps.maybeFail('scale');
+    this.#ps.transforms.push({ layerID: this.id, width, height, anchor, interpolation: options?.interpolation });
     if (anchor !== 'top-left') throw new Error(`mock: anchor ${anchor} not simulated`);
     const b = this.boundsNoEffects;
     const src = this.raster;
@@ -356,6 +372,8 @@ export class MockPhotoshop {
   active: MockDocument | null = null;
   readonly calls: RecordedCall[] = [];
   readonly liveImageData = new Set<MockImageData>();
+  /** Layer.scale calls, in order. */
+  readonly transforms: { layerID: number; width: number; height: number; anchor?: string; interpolation?: string }[] = [];
   /** Another plugin (or a dialog) holds the modal scope: executeAsModal rejects as Photoshop does. */
   busy = false;
   #modalDepth = 0;
@@ -511,7 +529,9 @@ export class MockPhotoshop {
   async #getPixels(options: imaging.GetPixelsOptions): Promise<imaging.GetPixelsResult> {
     this.#requireImagingModal();
     const doc = this.#doc(options.documentID);
-    this.calls.push({ method: 'getPixels', documentID: options.documentID, layerID: options.layerID, sourceBounds: options.sourceBounds, targetSize: options.targetSize, componentSize: options.componentSize });
+    const { documentID, layerID, sourceBounds, targetSize, componentSize, colorSpace, colorProfile, applyAlpha } = options;
+    this.calls.push({ method: 'getPixels', documentID, layerID, sourceBounds, targetSize, componentSize, colorSpace, colorProfile, applyAlpha });
+    if (applyAlpha) throw new Error('mock: applyAlpha is not simulated');
     const requested = clampBounds(options.sourceBounds ?? { left: 0, top: 0, right: doc.width, bottom: doc.height }, doc);
     const layer = options.layerID === undefined ? null : doc.layerById(options.layerID);
     // Layers are trimmed to their pixels; the composite of a document with an opaque background is not.
@@ -544,8 +564,9 @@ export class MockPhotoshop {
     const selection = doc.selection.bounds;
     if (!selection) throw new Error('There is no selection');
     const requested = clampBounds(options.sourceBounds ?? { left: 0, top: 0, right: doc.width, bottom: doc.height }, doc);
-    // Without targetSize the read is trimmed to the selection's extent; with it the whole request is resampled.
-    const bounds = options.targetSize ? requested : intersectBounds(requested, selection);
+    // Trimmed to the selection's extent; with targetSize that extent is stretched to the target (one reading of the
+    // undocumented behaviour, the one where a host that ignores sourceBounds goes most wrong).
+    const bounds = intersectBounds(requested, selection);
     if (bounds.right <= bounds.left || bounds.bottom <= bounds.top) throw new Error('mock: no pixels in the requested area');
     const size = resolveTarget(options.targetSize, bounds);
     const out = new Uint8Array(size.width * size.height);
@@ -565,7 +586,7 @@ export class MockPhotoshop {
     this.maybeFail('putPixels');
     const doc = this.#doc(options.documentID);
     const layer = doc.layerById(options.layerID);
-    this.calls.push({ method: 'putPixels', documentID: options.documentID, layerID: options.layerID, targetBounds: options.targetBounds });
+    this.calls.push({ method: 'putPixels', documentID: options.documentID, layerID: options.layerID, targetBounds: options.targetBounds, ...described(options.imageData) });
     if (layer.kind !== 'pixel') throw new Error('The target layer must be a pixel layer');
     const image = checkImage(options.imageData, doc, 'RGB');
     const rgba = from16(image, doc);
@@ -580,7 +601,7 @@ export class MockPhotoshop {
     this.maybeFail('putLayerMask');
     const doc = this.#doc(options.documentID);
     const layer = doc.layerById(options.layerID);
-    this.calls.push({ method: 'putLayerMask', documentID: options.documentID, layerID: options.layerID, targetBounds: options.targetBounds });
+    this.calls.push({ method: 'putLayerMask', documentID: options.documentID, layerID: options.layerID, targetBounds: options.targetBounds, ...described(options.imageData) });
     if (layer.isBackgroundLayer) throw new Error('The background layer cannot have a mask');
     const image = checkImage(options.imageData, doc, 'Grayscale');
     const left = options.targetBounds?.left ?? 0, top = options.targetBounds?.top ?? 0;
@@ -593,6 +614,10 @@ export class MockPhotoshop {
 
 function depthOf(doc: MockDocument): 8 | 16 | 32 {
   return doc.bitsPerChannel === 'bitDepth16' ? 16 : doc.bitsPerChannel === 'bitDepth32' ? 32 : 8;
+}
+
+function described(imageData: ImageDataShape): Pick<RecordedCall, 'componentSize' | 'colorSpace' | 'colorProfile'> {
+  return { componentSize: imageData.componentSize, colorSpace: imageData.colorSpace, colorProfile: imageData.colorProfile };
 }
 
 function checkImage(imageData: ImageDataShape, doc: MockDocument, space: imaging.ColorSpace): MockImageData {

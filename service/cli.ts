@@ -133,6 +133,15 @@ function requiredFlag(name: string, value: string | undefined): string {
   return value;
 }
 
+async function readInput(flag: 'image' | 'mask', path: string | undefined): Promise<Buffer> {
+  const file = requiredFlag(flag, path);
+  try {
+    return await readFile(file);
+  } catch (error) {
+    throw new GenfillError('invalid_params', `--${flag}: cannot read ${file} (${(error as Error).message})`, flag);
+  }
+}
+
 /** out.png → out-1.png, out-2.png … when there is more than one result. */
 export function variationPath(out: string, index: number, count: number): string {
   if (count === 1) return out;
@@ -180,7 +189,7 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     emptyPrompt: values['empty-prompt'] as JobParams['emptyPrompt'],
   };
   const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
-  const [imageBytes, maskBytes] = await Promise.all([readFile(requiredFlag('image', values.image)), readFile(requiredFlag('mask', values.mask))]);
+  const [imageBytes, maskBytes] = await Promise.all([readInput('image', values.image), readInput('mask', values.mask)]);
   const inputs = await decodeCropInputs({ bytes: imageBytes, contentType: undefined }, { bytes: maskBytes, contentType: undefined }, params);
 
   const config = resolveConfig({
@@ -196,10 +205,17 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
   const progress = progressReporter(io.stderr, values.quiet ?? false);
   try {
     // Let the worker report its engines; with a model, `auto` waits for SDXL to finish loading.
-    await waitFor(() => host.workerStatus().state === 'running');
+    await waitFor(() => {
+      const worker = host.workerStatus();
+      // A worker that dies before it reports would be restarted forever; a script should get an error instead.
+      if (worker.state !== 'running' && worker.restarts > 0) throw new Error(`the engine worker did not start: ${worker.lastCrash}`);
+      return worker.state === 'running';
+    });
     if (config.modelDir && params.engine !== 'classic') {
       progress.update(0, 'loading the SDXL model');
       await waitFor(() => host.engineStatuses().find((s) => s.name === 'sdxl')?.state !== 'loading');
+      const sdxl = host.engineStatuses().find((s) => s.name === 'sdxl');
+      if (sdxl?.state !== 'ready') say(io.stderr, `warning: the SDXL model is ${sdxl?.state ?? 'missing'}: ${sdxl?.reason ?? 'no reason given'}`);
     }
     const engine = chooseEngine(params, host.engineStatuses());
     say(io.stderr, `engine ${engine}, seed ${params.seed}, ${inputs.image.width}×${inputs.image.height}`);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../core/params';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../core/protocol';
+import { parseAllowedHost } from './http/guards';
 import { LOG_LEVELS, type LogLevel } from './log';
 
 export interface ServiceConfig {
@@ -25,6 +26,8 @@ export interface ServiceConfig {
   queueCapacity: number;
   /** How long finished jobs (and their results) are kept. */
   retentionSeconds: number;
+  /** Memory for retained results; past it the oldest finished jobs are dropped before their retention ends. */
+  retainedMegabytes: number;
   lowMemory: boolean;
   batchVariations: boolean;
   /** On shutdown, how long the running job may take to finish before it is cancelled. */
@@ -66,6 +69,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   corsOrigins: [],
   queueCapacity: 8,
   retentionSeconds: 3600,
+  retainedMegabytes: 2048,
   lowMemory: false,
   batchVariations: false,
   shutdownGraceSeconds: 30,
@@ -84,6 +88,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { key: 'corsOrigins', flag: 'cors-origin', env: 'GENFILL_CORS_ORIGINS', kind: 'list', valueName: 'ORIGIN', description: 'origin that gets CORS headers, or * (repeatable; env: comma-separated)' },
   { key: 'queueCapacity', flag: 'queue-capacity', env: 'GENFILL_QUEUE_CAPACITY', kind: 'int', valueName: 'N', description: 'jobs that may wait behind the running one' },
   { key: 'retentionSeconds', flag: 'retention', env: 'GENFILL_RETENTION_SECONDS', kind: 'int', valueName: 'SECONDS', description: 'how long finished jobs and their results are kept' },
+  { key: 'retainedMegabytes', flag: 'retained-mb', env: 'GENFILL_RETAINED_MB', kind: 'int', valueName: 'MB', description: 'memory for kept results; past it the oldest finished jobs go first' },
   { key: 'lowMemory', flag: 'low-memory', env: 'GENFILL_LOW_MEMORY', kind: 'bool', description: 'SDXL: release the text encoders after each prompt (less RAM, slower)' },
   { key: 'batchVariations', flag: 'batch-variations', env: 'GENFILL_BATCH_VARIATIONS', kind: 'bool', description: 'denoise all variations in one batch (faster on GPUs with spare memory)' },
   { key: 'shutdownGraceSeconds', flag: 'shutdown-grace', env: 'GENFILL_SHUTDOWN_GRACE', kind: 'int', valueName: 'SECONDS', description: 'on SIGINT/SIGTERM, time the running job gets before it is cancelled' },
@@ -94,19 +99,25 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
 export const CONFIG_FILE_FLAG = 'config';
 export const CONFIG_FILE_ENV = 'GENFILL_CONFIG';
 
+/** Node timers overflow past 2^31−1 ms (≈ 24.8 days) and then fire at once: a longer retention would drop jobs at once. */
+const MAX_TIMER_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 const configSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(0).max(65535),
   modelDir: z.string().min(1).nullable(),
   provider: z.enum(EXECUTION_PROVIDERS),
   token: z.string().min(8, 'a token needs at least 8 characters').nullable(),
-  allowedHosts: z.array(z.string().min(1)),
+  allowedHosts: z.array(
+    z.string().refine((entry) => parseAllowedHost(entry) !== null, 'each must be a host name or address, optionally with :port (e.g. genfill.lan, 192.168.1.20:7870)'),
+  ),
   corsOrigins: z.array(z.string().min(1)),
   queueCapacity: z.number().int().min(1).max(1000),
-  retentionSeconds: z.number().int().min(1),
+  retentionSeconds: z.number().int().min(1).max(MAX_TIMER_SECONDS),
+  retainedMegabytes: z.number().int().min(1),
   lowMemory: z.boolean(),
   batchVariations: z.boolean(),
-  shutdownGraceSeconds: z.number().int().min(0),
+  shutdownGraceSeconds: z.number().int().min(0).max(MAX_TIMER_SECONDS),
   logLevel: z.enum(LOG_LEVELS),
   quiet: z.boolean(),
   engineModule: z.string().min(1).nullable(),

@@ -41,7 +41,9 @@ export function createLogger(options: LoggerOptions, bound: LogFields = {}): Log
   const emit = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const tail = formatFields({ ...bound, ...fields });
-    write(`${new Date().toISOString()} ${level.padEnd(5)} ${tail ? tail + ' ' : ''}${message}`);
+    // One event, one line: a multi-line message (an engine's error text) is kept on it, its breaks escaped.
+    const text = /[\r\n]/.test(message) ? message.replace(/\r?\n|\r/g, '\\n') : message;
+    write(`${new Date().toISOString()} ${level.padEnd(5)} ${tail ? tail + ' ' : ''}${text}`);
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { DEFAULT_CONFIG, validateConfig, type ServiceConfig } from './config';
 import { createApp } from './http/app';
+import { onClientError } from './http/errors';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './log';
 import { EngineWorkerHost, type EngineRunner } from './worker/engine-host';
@@ -61,7 +62,13 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
   const log = options.log ?? createLogger({ level: resolved.logLevel, quiet: resolved.quiet });
 
   const runner = new EngineWorkerHost(engineSettings(resolved), log);
-  const queue = new JobQueue({ runner, capacity: resolved.queueCapacity, retentionSeconds: resolved.retentionSeconds, log });
+  const queue = new JobQueue({
+    runner,
+    capacity: resolved.queueCapacity,
+    retentionSeconds: resolved.retentionSeconds,
+    retainedBytes: resolved.retainedMegabytes * 2 ** 20,
+    log,
+  });
   const app = createApp({
     queue,
     runner,
@@ -72,7 +79,9 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
     corsOrigins: resolved.corsOrigins,
     token: resolved.token,
   });
-  const server = createServer(app);
+  // Node would answer a request without Host with a bare 400 before the app sees it; the Host guard answers instead.
+  const server = createServer({ requireHostHeader: false }, app);
+  server.on('clientError', onClientError);
 
   let port: number;
   try {

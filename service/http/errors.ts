@@ -1,4 +1,6 @@
 /** Every non-2xx response is `{ error: { code, message, field? } }` — including 404, 405 and upload errors. */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
 import multer from 'multer';
 import { ERROR_STATUS, GenfillError, type ErrorBody, type ErrorCode } from '../../core/errors';
@@ -50,4 +52,26 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     log.error('unhandled error', { method: req.method, path: req.path, error: error instanceof Error ? error.stack : String(error) });
     sendError(res, new GenfillError('internal', 'internal error; see the service log'));
   };
+}
+
+/** Node's own answers to requests it cannot parse, as statuses; everything else it cannot parse is a 400. */
+const CLIENT_ERROR_STATUS: Record<string, number> = { HPE_HEADER_OVERFLOW: 431, ERR_HTTP_REQUEST_TIMEOUT: 408 };
+
+/**
+ * The server's `clientError` listener: a request Node cannot parse (bad header, truncated body, invalid
+ * Content-Length, timeout) gets the same JSON error body as every route, instead of Node's bare status line.
+ */
+export function onClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  // Like Node's default: answer only when nothing has been written on this connection yet.
+  if (error.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
+  const body: ErrorBody = { error: { code: 'bad_request', message: `malformed HTTP request: ${error.message}${error.code ? ` (${error.code})` : ''}` } };
+  const json = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+  );
 }

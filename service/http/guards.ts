@@ -3,6 +3,7 @@
  * Origin is never a reason to refuse: UXP's fetch sends `null` or a plugin scheme.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import type { RequestHandler } from 'express';
 import { GenfillError } from '../../core/errors';
 import { RAW_HEADERS, ROUTES } from '../../core/protocol';
@@ -17,25 +18,36 @@ export function parseHostHeader(header: string): { name: string; port: number | 
   return { name: (match[1] ?? match[2]).toLowerCase(), port: match[3] ? Number(match[3]) : null };
 }
 
+/** A configured `--allowed-host`: like a Host header, or a bare IPv6 address (no port). */
+export function parseAllowedHost(entry: string): { name: string; port: number | null } | null {
+  return isIPv6(entry) ? { name: entry.toLowerCase(), port: null } : parseHostHeader(entry);
+}
+
 /**
- * Accepts loopback names, the bound address itself and configured names — with no port or the listening one.
+ * Accepts loopback names and the bound address — with no port or the listening one — and the configured names:
+ * `name` like a loopback name, `name:port` with exactly that port (a proxy in front may listen on another).
  * A page on evil.example that rebinds its DNS to 127.0.0.1 still sends `Host: evil.example`, so it is refused.
  */
 export function hostGuard(options: { bindHost: string; allowedHosts: readonly string[] }): RequestHandler {
-  const names = new Set([...LOOPBACK_NAMES, ...options.allowedHosts.map((h) => h.toLowerCase())]);
+  const names = new Set(LOOPBACK_NAMES);
+  const namesWithPort = new Set<string>();
+  for (const entry of options.allowedHosts) {
+    const parsed = parseAllowedHost(entry);
+    if (!parsed) throw new Error(`allowed host "${entry}" is not a host name, optionally with :port`);
+    if (parsed.port === null) names.add(parsed.name);
+    else namesWithPort.add(`${parsed.name}:${parsed.port}`);
+  }
   const bind = options.bindHost.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   if (!WILDCARD_ADDRESSES.includes(bind)) names.add(bind);
   return (req, _res, next) => {
-    const header = req.headers.host ?? '';
-    const parsed = parseHostHeader(header);
-    const portOk = parsed?.port === null || parsed?.port === req.socket.localPort;
-    if (parsed && (names.has(parsed.name) || names.has(`${parsed.name}:${parsed.port}`)) && portOk) return next();
-    next(
-      new GenfillError(
-        'forbidden_host',
-        `Host "${header}" is not served; use http://127.0.0.1:${req.socket.localPort} or add the name with --allowed-host`,
-      ),
-    );
+    const header = req.headers.host;
+    const parsed = header === undefined ? null : parseHostHeader(header);
+    if (parsed) {
+      if (names.has(parsed.name) && (parsed.port === null || parsed.port === req.socket.localPort)) return next();
+      if (parsed.port !== null && namesWithPort.has(`${parsed.name}:${parsed.port}`)) return next();
+    }
+    const what = header === undefined || header === '' ? 'A request without a Host header' : `Host "${header}"`;
+    next(new GenfillError('forbidden_host', `${what} is not served; use http://127.0.0.1:${req.socket.localPort} or add the name with --allowed-host`));
   };
 }
 

@@ -7,7 +7,7 @@
  * - DELETE /v1/jobs/:id → 200 + snapshot (queued job, now cancelled), 202 + snapshot (running job, cancelling
  *   before its next engine step), 204 (finished job removed with its results).
  */
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { GenfillError } from '../../core/errors';
 import { RAW_HEADERS, ROUTES, type JobCreated } from '../../core/protocol';
 import { chooseEngine } from '../jobs/engine-choice';
@@ -60,12 +60,20 @@ function resultMaxSide(req: Request, format: ResultFormat): number | undefined {
   return value;
 }
 
+function refuseWhenFull(queue: JobQueue): RequestHandler {
+  return (_req, _res, next) => {
+    queue.assertAccepting();
+    next();
+  };
+}
+
 export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
   const router = Router();
 
   router
     .route(ROUTES.jobs)
-    .post(readMultipart, async (req: Request, res: Response) => {
+    // A full queue is refused before the body is read, and again before decoding (it may have filled meanwhile).
+    .post(refuseWhenFull(queue), readMultipart, async (req: Request, res: Response) => {
       queue.assertAccepting();
       const upload = jobUpload(req);
       const params = resolveParams(parseParamsJson(upload.paramsText));

@@ -30,6 +30,15 @@ export async function resizeLanczos(pixels: Pixels, size: Size, region?: Rect): 
   };
 }
 
+/** The RGB part of an RGB or RGBA image (RGB is returned as is); alpha is dropped by libvips, off the event loop. */
+export async function toRgb(image: Pixels): Promise<Pixels> {
+  if (image.channels === 3) return image;
+  if (image.channels !== 4) throw new Error(`toRgb: expected 3 or 4 channels, got ${image.channels}`);
+  // Its own pass: in one pipeline with a resize, libvips would premultiply by alpha and change the colours.
+  const data = await sharp(image.data, { raw: { width: image.width, height: image.height, channels: 4 } }).removeAlpha().raw().toBuffer();
+  return { width: image.width, height: image.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 /** An RGBA copy of an RGB or RGBA image (opaque alpha added by libvips, off the event loop). */
 export async function toRgbaCopy(image: Pixels): Promise<Pixels> {
   if (image.channels === 4) return { ...image, data: image.data.slice() };

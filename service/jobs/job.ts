@@ -31,6 +31,8 @@ export class Job {
   finishedAt: Date | null = null;
   workingSize: Size | null = null;
   preview: JobPreview | null = null;
+  /** Previews handed to the encoder so far; numbers them in arrival order (encodes may finish out of order). */
+  previewsRequested = 0;
   results: ResultImage[] = [];
   error: ErrorInfo | null = null;
   warnings: string[];
@@ -44,6 +46,11 @@ export class Job {
     this.inputs = inputs;
     this.warnings = [...inputs.warnings];
     this.progress = new ProgressTracker(params.variations, params.steps);
+  }
+
+  /** Bytes held by the results (what the retention budget counts). */
+  get resultBytes(): number {
+    return this.results.reduce((sum, r) => sum + r.pixels.data.byteLength, 0);
   }
 
   get terminal(): boolean {

@@ -21,6 +21,8 @@ export interface JobQueueOptions {
   /** Jobs that may wait behind the running one. */
   capacity: number;
   retentionSeconds: number;
+  /** Results kept at most, in bytes: past it the oldest finished jobs go before their retention ends. */
+  retainedBytes: number;
   log: Logger;
 }
 
@@ -35,11 +37,23 @@ export class JobQueue {
   readonly #waiting: Job[] = [];
   readonly #listeners = new Map<string, Set<JobListener>>();
   #running: Job | null = null;
+  /** Result bytes of the finished jobs still held. */
+  #retained = 0;
   #runningDone: Promise<void> = Promise.resolve();
   #closed = false;
 
   constructor(options: JobQueueOptions) {
     this.#options = options;
+  }
+
+  /** Result bytes held by finished jobs (kept within `retainedBytes`). */
+  get retainedBytes(): number {
+    return this.#retained;
+  }
+
+  /** Live event listeners of a job (SSE clients); 0 once they have gone or the job has ended. */
+  listenerCount(job: Job): number {
+    return this.#listeners.get(job.id)?.size ?? 0;
   }
 
   status(): QueueStatus {
@@ -82,7 +96,10 @@ export class JobQueue {
     let set = this.#listeners.get(job.id);
     if (!set) this.#listeners.set(job.id, (set = new Set()));
     set.add(listener);
-    return () => set.delete(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.#listeners.get(job.id) === set) this.#listeners.delete(job.id);
+    };
   }
 
   /**
@@ -138,7 +155,8 @@ export class JobQueue {
   }
 
   #notify(job: Job): void {
-    this.#emit(job, { type: 'snapshot', job: this.snapshot(job) });
+    // Most clients poll: build the snapshot only for someone listening.
+    if (this.#listeners.has(job.id)) this.#emit(job, { type: 'snapshot', job: this.snapshot(job) });
   }
 
   #notifyWaiting(): void {
@@ -197,7 +215,7 @@ export class JobQueue {
   }
 
   async #storePreview(job: Job, preview: NonNullable<EngineProgress['preview']>): Promise<void> {
-    const revision = (job.preview?.revision ?? 0) + 1;
+    const revision = ++job.previewsRequested;
     const jpeg = await encodeJpeg({ width: preview.width, height: preview.height, channels: 3, data: preview.rgb }).catch(() => null);
     // Encodes can finish out of order; keep the newest.
     if (!jpeg || (job.preview && job.preview.revision >= revision) || !this.#jobs.has(job.id)) return;
@@ -220,10 +238,25 @@ export class JobQueue {
     this.#listeners.delete(job.id);
     job.retentionTimer = setTimeout(() => this.#remove(job), this.#options.retentionSeconds * 1000);
     job.retentionTimer.unref();
+    this.#retained += job.resultBytes;
+    this.#keepWithinBudget(job);
+  }
+
+  /** Drops the oldest finished jobs (never `newest`) while the retained results exceed the budget. */
+  #keepWithinBudget(newest: Job): void {
+    for (const job of this.#jobs.values()) {
+      if (this.#retained <= this.#options.retainedBytes) return;
+      if (job === newest || !job.terminal || job.results.length === 0) continue;
+      this.#log(job).warn('results dropped before their retention ended, to stay within the memory budget', {
+        retainedMb: Math.round(this.#retained / 2 ** 20),
+        budgetMb: Math.round(this.#options.retainedBytes / 2 ** 20),
+      });
+      this.#remove(job);
+    }
   }
 
   #remove(job: Job): void {
     if (job.retentionTimer) clearTimeout(job.retentionTimer);
-    this.#jobs.delete(job.id);
+    if (this.#jobs.delete(job.id) && job.terminal) this.#retained -= job.resultBytes;
   }
 }

@@ -7,8 +7,7 @@ import { compositeByMask } from '../../core/mask';
 import type { EngineName } from '../../core/params';
 import type { EngineImage, EngineJob } from '../engines/engine';
 import type { Pixels } from '../imaging/pixels';
-import { toRgb } from '../imaging/pixels';
-import { resizeLanczos, toRgbaCopy } from '../imaging/resize';
+import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
 import type { CropInputs } from './inputs';
 import type { ResolvedParams } from './params';
 import { variationSeeds } from './params';
@@ -22,21 +21,20 @@ export const WORKING_SIZE: Record<EngineName, (crop: Size) => Size> = {
   classic: (crop) => transferSize(crop, CLASSIC_MAX_PIXELS),
 };
 
-/** A copy when the resize was a no-op: the engine job's buffers are transferred to the worker, the crop's are kept. */
-function detached(resized: Pixels, source: Pixels): Uint8Array {
-  return resized.data === source.data ? source.data.slice() : resized.data;
+/** A copy when `bytes` are the crop's own: the engine job's buffers are transferred to the worker, the crop's are kept. */
+function detached(bytes: Uint8Array, crop: Pixels): Uint8Array {
+  return bytes === crop.data ? bytes.slice() : bytes;
 }
 
 export async function prepareEngineJob(inputs: CropInputs, params: ResolvedParams, engine: EngineName): Promise<EngineJob> {
   const working = WORKING_SIZE[engine](inputs.image);
-  const rgb = toRgb(inputs.image);
   // The mask is resampled as gray, soft edges and all; the engine binarises it as its model requires.
-  const [image, mask] = await Promise.all([resizeLanczos(rgb, working), resizeLanczos(inputs.mask, working)]);
+  const [image, mask] = await Promise.all([toRgb(inputs.image).then((rgb) => resizeLanczos(rgb, working)), resizeLanczos(inputs.mask, working)]);
   return {
     width: working.width,
     height: working.height,
-    image: detached(image, rgb),
-    mask: detached(mask, inputs.mask),
+    image: detached(image.data, inputs.image),
+    mask: detached(mask.data, inputs.mask),
     prompt: params.prompt,
     negativePrompt: params.negativePrompt,
     steps: params.steps,

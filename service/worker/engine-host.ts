@@ -83,6 +83,8 @@ export class EngineWorkerHost implements EngineRunner {
   #closing = false;
   #restartTimer: NodeJS.Timeout | null = null;
   #workerReady: Promise<void> = Promise.resolve();
+  /** Resolves #workerReady while a restart is pending. */
+  #releaseReady: (() => void) | null = null;
   #onDisposed: (() => void) | null = null;
 
   constructor(settings: EngineSettings, log: Logger) {
@@ -106,7 +108,7 @@ export class EngineWorkerHost implements EngineRunner {
     this.#busy = true;
     try {
       await this.#workerReady;
-      if (options.cancel.cancelled) throw new CancelledError();
+      if (options.cancel.cancelled || this.#closing) throw new CancelledError();
       const worker = this.#worker;
       if (!worker) throw new EngineError('the engine worker is not running');
       return await this.#post(worker, engine, job, options);
@@ -131,9 +133,14 @@ export class EngineWorkerHost implements EngineRunner {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    // A run waiting for the restart would otherwise wait forever; it stops as cancelled.
+    this.#releaseReady?.();
     this.#pending?.options.cancel.cancel();
     const worker = this.#worker;
-    if (!worker) return;
+    if (!worker) {
+      this.#state = 'stopped';
+      return;
+    }
     const disposed = new Promise<void>((resolve) => {
       this.#onDisposed = resolve;
       setTimeout(resolve, DISPOSE_TIMEOUT_MS).unref();
@@ -217,13 +224,16 @@ export class EngineWorkerHost implements EngineRunner {
 
     const pause = Date.now() - this.#lastStartAt < CRASH_LOOP_WINDOW_MS && this.#restarts > 1 ? CRASH_LOOP_PAUSE_MS : 0;
     this.#log.error('engine worker died; restarting', { reason, restarts: this.#restarts, pauseMs: pause });
-    let ready!: () => void;
-    this.#workerReady = new Promise<void>((resolve) => (ready = resolve));
+    this.#workerReady = new Promise<void>((resolve) => {
+      this.#releaseReady = () => {
+        this.#releaseReady = null;
+        resolve();
+      };
+    });
     this.#restartTimer = setTimeout(() => {
       this.#restartTimer = null;
-      if (this.#closing) return ready();
       this.#spawn();
-      ready();
+      this.#releaseReady?.();
     }, pause);
   }
 }

@@ -1,3 +1,6 @@
+import { connect } from 'node:net';
+import { crc32 } from 'node:zlib';
+import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { INPUT_LIMITS } from '../../core/params';
 import { ROUTES } from '../../core/protocol';
@@ -68,9 +71,78 @@ describe('bad inputs get a clear 4xx and leave the service healthy', () => {
     expect(await expectError(await postJob(service.url, form), 400, 'size_mismatch', 'mask')).toMatch(/32×16 differs from the image's 32×32/);
   });
 
+  it('raw parts with the wrong channel count → 400 naming params.image/mask.channels', async () => {
+    const gray = rawJobForm(crop, { image: { width: 32, height: 32, channels: 1 } });
+    gray.set('image', new Blob([crop.mask as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'image');
+    expect(await expectError(await postJob(service.url, gray), 400, 'invalid_params', 'params.image.channels')).toMatch(/3 or 4 channels, got 1/);
+    const colourMask = rawJobForm(crop, { mask: { width: 32, height: 32, channels: 3 } });
+    colourMask.set('mask', new Blob([crop.image as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }), 'mask');
+    await expectError(await postJob(service.url, colourMask), 400, 'invalid_params', 'params.mask.channels');
+  });
+
+  it('a request Node cannot parse, or a body cut short → 400 with the JSON error body', async () => {
+    const send = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(service.port, '127.0.0.1');
+        let response = '';
+        socket.on('data', (chunk: Buffer) => (response += chunk.toString('utf8')));
+        socket.on('close', () => resolve(response));
+        socket.on('error', reject);
+        // Half-close after sending: the server sees the end of the request stream.
+        socket.end(text);
+      });
+    const head = (length: string) => `POST ${ROUTES.jobs} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=X\r\nContent-Length: ${length}\r\n\r\n`;
+    for (const text of [head('abc'), head('1000') + '--X\r\nContent-Disposition: form-data; name="params"\r\n\r\n{"prompt":""}\r\n']) {
+      const response = await send(text);
+      expect(response).toMatch(/^HTTP\/1\.1 400 /);
+      expect(response).toMatch(/content-type: application\/json/i);
+      const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('bad_request');
+      expect(body.error.message).toMatch(/malformed HTTP request/);
+    }
+  });
+
+  it('an EXIF-rotated JPEG is read as displayed: its mask is compared with the turned size', async () => {
+    // Stored 48×32 with orientation 6 (turn 90° clockwise) → displayed 32×48.
+    const jpeg = await sharp(new Uint8Array(48 * 32 * 3).fill(90), { raw: { width: 48, height: 32, channels: 3 } })
+      .jpeg()
+      .withMetadata({ orientation: 6 })
+      .toBuffer();
+    const maskOf = (width: number, height: number) => sharp(new Uint8Array(width * height).fill(255), { raw: { width, height, channels: 1 } }).png().toBuffer();
+    const stored = jobForm({ prompt: '', steps: 1, variations: 1 }, { bytes: jpeg, type: 'image/jpeg' }, { bytes: await maskOf(48, 32), type: 'image/png' });
+    expect(await expectError(await postJob(service.url, stored), 400, 'size_mismatch', 'mask')).toMatch(/48×32 differs from the image's 32×48/);
+    const shown = jobForm({ prompt: '', steps: 1, variations: 1 }, { bytes: jpeg, type: 'image/jpeg' }, { bytes: await maskOf(32, 48), type: 'image/png' });
+    const final = (await waitForJob(service.url, (await submit(service.url, shown)).id)).at(-1)!;
+    expect(final.state).toBe('succeeded');
+    expect(final.results[0]).toMatchObject({ width: 32, height: 48 });
+  });
+
+  it('a gray PNG image and a gray+alpha one are accepted (as RGB and RGBA)', async () => {
+    const png = await cropAsPng(crop);
+    for (const channels of [1, 2] as const) {
+      const image = await sharp(new Uint8Array(32 * 32 * channels).fill(120), { raw: { width: 32, height: 32, channels } }).png().toBuffer();
+      const form = jobForm({ prompt: '', steps: 1, variations: 1 }, { bytes: image, type: 'image/png' }, { bytes: png.mask, type: 'image/png' });
+      const final = (await waitForJob(service.url, (await submit(service.url, form)).id)).at(-1)!;
+      expect(final.state, `channels ${channels}`).toBe('succeeded');
+      const result = new Uint8Array(await (await fetch(`${service.url}${ROUTES.result(final.id, 0)}?format=raw`)).arrayBuffer());
+      // A corner is outside the hole: the gray value comes back in all three channels, alpha as sent.
+      expect(Array.from(result.subarray(0, 4))).toEqual([120, 120, 120, channels === 2 ? 120 : 255]);
+    }
+  });
+
   it('a huge declared size → 413 before any pixel is read', async () => {
     const form = rawJobForm(crop, { image: { width: 100_000, height: 100_000, channels: 3 } });
     await expectError(await postJob(service.url, form), 413, 'payload_too_large', 'image');
+  });
+
+  it('a PNG whose header declares a huge size → 413 before it is decoded', async () => {
+    const png = Buffer.from(await sharp(new Uint8Array(3), { raw: { width: 1, height: 1, channels: 3 } }).png().toBuffer());
+    // IHDR: length(4) type(4) at 8, width and height at 16 and 20, its CRC (over type and data) at 29.
+    png.writeUInt32BE(60_000, 16);
+    png.writeUInt32BE(60_000, 20);
+    png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+    const form = jobForm({ prompt: '' }, { bytes: png, type: 'image/png' }, { bytes: (await cropAsPng(crop)).mask, type: 'image/png' });
+    expect(await expectError(await postJob(service.url, form), 413, 'payload_too_large', 'image')).toMatch(/60000×60000 \(png header\)/);
   });
 
   it('a huge declared Content-Length → 413', async () => {

@@ -84,6 +84,9 @@ describe('genfill CLI', () => {
     const run = await genfill(['inpaint', '--image', join(dir, 'in.png'), '--mask', join(dir, 'mask.png'), '--prompt', 'x', '--out', join(dir, 'o.png'), '--steps=-1']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/params\.steps: must be at least 1/);
+    const missing = await genfill(['inpaint', '--image', join(dir, 'nope.png'), '--mask', join(dir, 'mask.png'), '--prompt', 'x', '--out', join(dir, 'o.png')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/--image: cannot read \S*nope\.png/);
     const unknown = await genfill(['inpaint', '--colour', 'red']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/--colour/);

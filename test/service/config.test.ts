@@ -44,6 +44,14 @@ describe('service configuration', () => {
     expect(resolveConfig({ flags: { host: 'localhost' } }).host).toBe('localhost');
   });
 
+  it('refuses allowed hosts that are not host names, and timer values Node cannot hold', () => {
+    expect(resolveConfig({ flags: { 'allowed-host': ['genfill.lan', 'proxy.lan:8443', '[fe80::1]', 'fe80::1'] } }).allowedHosts).toHaveLength(4);
+    expect(() => resolveConfig({ flags: { 'allowed-host': ['http://genfill.lan'] } })).toThrow(/--allowed-host \(GENFILL_ALLOWED_HOSTS\): each must be a host name/);
+    expect(() => resolveConfig({ flags: { retention: String(30 * 24 * 3600) } })).toThrow(/--retention/);
+    expect(() => resolveConfig({ flags: { 'shutdown-grace': String(2 ** 31) } })).toThrow(/--shutdown-grace/);
+    expect(resolveConfig({ env: { GENFILL_RETAINED_MB: '512' } }).retainedMegabytes).toBe(512);
+  });
+
   it('knows the loopback names', () => {
     for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) expect(isLoopbackHost(host), host).toBe(true);
     for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com', '128.0.0.1']) expect(isLoopbackHost(host), host).toBe(false);

@@ -1,9 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeColorImage, decodeGrayImage, encodePng, readImageInfo } from '../../service/imaging/codec';
-import { resizeLanczos } from '../../service/imaging/resize';
+import { resizeLanczos, toRgb } from '../../service/imaging/resize';
 import { sniffImageFormat } from '../../service/imaging/sniff';
-import { toRgb } from '../../service/imaging/pixels';
 
 describe('imaging', () => {
   it('sniffs PNG, JPEG and WebP by their magic bytes only', async () => {
@@ -47,9 +46,18 @@ describe('imaging', () => {
     const up = await resizeLanczos(gray, { width: 16, height: 12 });
     expect([up.width, up.height, up.channels, up.data.length]).toEqual([16, 12, 1, 192]);
     expect(up.data.every((v) => v === 128)).toBe(true);
-    const rgb = toRgb({ width: 8, height: 8, channels: 4, data: new Uint8Array(256).fill(50) });
+    const rgb = await toRgb({ width: 8, height: 8, channels: 4, data: new Uint8Array(256).fill(50) });
     const down = await resizeLanczos(rgb, { width: 3, height: 5 });
     expect([down.channels, down.data.length]).toEqual([3, 45]);
+  });
+
+  it('drops alpha without touching the colour (no premultiplication), so a translucent crop resizes by its RGB', async () => {
+    const rgba = Uint8Array.from({ length: 6 * 4 * 4 }, (_, i) => (i % 4 === 3 ? (i * 13) % 256 : (i * 41) % 256));
+    const rgb = await toRgb({ width: 6, height: 4, channels: 4, data: rgba });
+    expect(rgb.channels).toBe(3);
+    expect(Array.from(rgb.data)).toEqual(Array.from(rgba).filter((_, i) => i % 4 !== 3));
+    const rgbInput = { width: 6, height: 4, channels: 3 as const, data: rgb.data };
+    expect(await toRgb(rgbInput)).toBe(rgbInput);
   });
 
   it('encodes RGBA PNG losslessly', async () => {

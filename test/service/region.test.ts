@@ -59,6 +59,12 @@ describe('resampling around the engine', () => {
     expect([job.width, job.height]).toEqual([64, 48]);
     expect(job.mask).not.toBe(inputs.mask.data);
     expect(Array.from(job.mask)).toEqual(Array.from(inputs.mask.data));
+    // RGB crops at their native size too: the image buffer is copied, not handed over.
+    const crop = makeCrop(64, 48, 3);
+    const rgb: CropInputs = { ...inputs, image: { width: 64, height: 48, channels: 3, data: crop.image } };
+    const rgbJob = await prepareEngineJob(rgb, resolveParams({ prompt: '' }), 'classic');
+    expect(rgbJob.image).not.toBe(crop.image);
+    expect(Array.from(rgbJob.image)).toEqual(Array.from(crop.image));
   });
 
   it('brings a working-size result back to the crop size and keeps unmasked bytes exact', async () => {

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../core/protocol';
 import { ConfigError } from '../../service/config';
@@ -9,7 +10,7 @@ type Service = Awaited<ReturnType<typeof startTestService>>;
 describe('Host header guard (DNS rebinding)', () => {
   let service: Service;
   beforeAll(async () => {
-    service = await startTestService({ allowedHosts: ['genfill.lan'] });
+    service = await startTestService({ allowedHosts: ['genfill.lan', 'proxy.lan:8443', 'fe80::1'] });
   });
   afterAll(async () => {
     await service.close();
@@ -29,6 +30,33 @@ describe('Host header guard (DNS rebinding)', () => {
       const res = await rawRequest(service.url, { path: ROUTES.health, headers: { Host: host } });
       expect(res.status, host).toBe(200);
     }
+  });
+
+  it('accepts a configured name:port on that port only, and a bare IPv6 address', async () => {
+    for (const host of ['proxy.lan:8443', 'PROXY.lan:8443', '[fe80::1]', `[FE80::1]:${service.port}`]) {
+      expect((await rawRequest(service.url, { path: ROUTES.health, headers: { Host: host } })).status, host).toBe(200);
+    }
+    for (const host of ['proxy.lan', `proxy.lan:${service.port}`, 'proxy.lan:8444', '[fe80::1]:8443', 'genfill.lan:8443', 'localhost.evil.example']) {
+      const res = await rawRequest(service.url, { path: ROUTES.health, headers: { Host: host } });
+      expect(res.status, host).toBe(403);
+      expect(JSON.parse(res.body).error.code).toBe('forbidden_host');
+    }
+  });
+
+  it('refuses a request without a Host header with the same JSON 403 (not a bare 400 from Node)', async () => {
+    const response = await new Promise<string>((resolve, reject) => {
+      const socket = connect(service.port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+      socket.write(`GET ${ROUTES.health} HTTP/1.1\r\nConnection: close\r\n\r\n`);
+    });
+    expect(response).toMatch(/^HTTP\/1\.1 403 /);
+    const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('forbidden_host');
+    expect(body.error.message).toMatch(/without a Host header/);
+    expect((await fetch(service.url + ROUTES.health)).status).toBe(200);
   });
 
   it('sends no CORS headers unless configured, and does not reject on Origin', async () => {
@@ -91,6 +119,12 @@ describe('binding beyond loopback', () => {
       expect(service.url).toBe(`http://127.0.0.1:${service.port}`);
       const created = await submit(service.url, rawJobForm(makeCrop(16, 16, 3), { steps: 1 })).catch((e: Error) => e);
       expect(String(created)).toMatch(/401/);
+      const missing = await postJob(service.url, rawJobForm(makeCrop(16, 16, 3), { steps: 1 }));
+      expect(missing.status).toBe(401);
+      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('unauthorized');
+      expect((await fetch(service.url + ROUTES.health)).status).toBe(200);
+      const ok = await postJob(service.url, rawJobForm(makeCrop(16, 16, 3), { steps: 1, variations: 1 }), { Authorization: 'Bearer another-secret' });
+      expect(ok.status).toBe(202);
     } finally {
       await service.close();
     }

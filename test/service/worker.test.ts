@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
-import { makeCrop, rawJobForm, startTestService, submit, waitForJob } from './helpers';
+import { CancelledError, type EngineJob } from '../../service/engines/engine';
+import { silentLogger } from '../../service/log';
+import { CancelFlag } from '../../service/worker/cancel-flag';
+import { EngineWorkerHost, WorkerCrashedError } from '../../service/worker/engine-host';
+import { FAKE_ENGINE_MODULE, makeCrop, rawJobForm, startTestService, submit, waitForJob } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
 const crop = makeCrop(40, 40, 3);
@@ -45,5 +49,34 @@ describe('engine worker failures', () => {
     const ok = (await waitForJob(service.url, next.id)).at(-1)!;
     expect(ok.state).toBe('succeeded');
     expect(ok.warnings).toEqual(['a fake warning']);
+  });
+});
+
+describe('engine worker host', () => {
+  it('pauses after a crash loop, and a run waiting for that restart ends cancelled when the host closes', async () => {
+    const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
+    const job = (prompt: string): EngineJob => ({
+      width: 8,
+      height: 8,
+      image: new Uint8Array(8 * 8 * 3),
+      mask: new Uint8Array(8 * 8).fill(255),
+      prompt,
+      negativePrompt: undefined,
+      steps: 1,
+      guidance: 1,
+      guidanceRescale: 0,
+      strength: 1,
+      scheduler: 'euler',
+      seeds: [1],
+    });
+    const options = () => ({ cancel: new CancelFlag(), onProgress: () => {} });
+    await expect(host.run('classic', job('crash'), options())).rejects.toBeInstanceOf(WorkerCrashedError);
+    await expect(host.run('classic', job('crash'), options())).rejects.toBeInstanceOf(WorkerCrashedError);
+    // Two crashes in a row: the next start waits (CRASH_LOOP_PAUSE_MS), and this run waits for it.
+    expect(host.workerStatus()).toMatchObject({ state: 'restarting', restarts: 2 });
+    const waiting = host.run('classic', job('fine'), options());
+    await host.close();
+    await expect(waiting).rejects.toBeInstanceOf(CancelledError);
+    expect(host.workerStatus().state).toBe('stopped');
   });
 });

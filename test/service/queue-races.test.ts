@@ -1,0 +1,258 @@
+/**
+ * The queue and the SSE stream against an in-process runner whose runs the test settles by hand, so the races the
+ * HTTP tests cannot time (cancel while finishing, cancel twice, a client leaving mid-stream) are exact.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EngineStatus, JobEvent, JobState, WorkerStatus } from '../../core/protocol';
+import { ROUTES, TERMINAL_STATES } from '../../core/protocol';
+import { CancelledError, EngineError, type EngineJob, type EngineOutput } from '../../service/engines/engine';
+import { createApp } from '../../service/http/app';
+import type { CropInputs } from '../../service/jobs/inputs';
+import type { Job } from '../../service/jobs/job';
+import { resolveParams } from '../../service/jobs/params';
+import { JobQueue } from '../../service/jobs/queue';
+import { silentLogger } from '../../service/log';
+import type { EngineRunner, RunOptions } from '../../service/worker/engine-host';
+import { makeCrop } from './helpers';
+
+interface ManualRun {
+  job: EngineJob;
+  options: RunOptions;
+  resolve(output: EngineOutput): void;
+  reject(error: Error): void;
+}
+
+/** An EngineRunner whose runs stay pending until the test resolves or rejects them. */
+class ManualRunner implements EngineRunner {
+  readonly runs: ManualRun[] = [];
+  #waiters: (() => void)[] = [];
+
+  engineStatuses(): EngineStatus[] {
+    return [{ name: 'classic', state: 'ready', model: 'manual', provider: 'cpu', dtype: null, reason: null }];
+  }
+
+  workerStatus(): WorkerStatus {
+    return { state: 'running', restarts: 0, lastCrash: null };
+  }
+
+  run(_engine: string, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+    return new Promise((resolve, reject) => {
+      this.runs.push({ job, options, resolve, reject });
+      for (const wake of this.#waiters.splice(0)) wake();
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  /** The n-th run (0-based), once the queue has started it. */
+  async started(n: number): Promise<ManualRun> {
+    while (this.runs.length <= n) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    return this.runs[n];
+  }
+}
+
+function outputFor(job: EngineJob): EngineOutput {
+  const images = job.seeds.map((seed) => ({ seed, width: job.width, height: job.height, rgb: new Uint8Array(job.width * job.height * 3).fill(seed) }));
+  return { images, warnings: [] };
+}
+
+function cropInputs(): CropInputs {
+  const crop = makeCrop(16, 16, 3);
+  return { image: { width: 16, height: 16, channels: 3, data: crop.image }, mask: { width: 16, height: 16, channels: 1, data: crop.mask }, warnings: [] };
+}
+
+const RESULT_BYTES = 16 * 16 * 4;
+
+function setUp(options: { retainedBytes?: number } = {}) {
+  const runner = new ManualRunner();
+  const queue = new JobQueue({ runner, capacity: 4, retentionSeconds: 60, retainedBytes: options.retainedBytes ?? 2 ** 30, log: silentLogger });
+  const submit = (seed = 1): Job => queue.get(queue.submit(resolveParams({ prompt: 'x', steps: 2, variations: 1, seed }), 'classic', cropInputs()).id)!;
+  return { runner, queue, submit };
+}
+
+/** Every terminal state a job announces, and a promise of the first. */
+function terminalEvents(queue: JobQueue, job: Job): { states: JobState[]; ended: Promise<JobState> } {
+  const states: JobState[] = [];
+  let end!: (state: JobState) => void;
+  const ended = new Promise<JobState>((resolve) => (end = resolve));
+  queue.subscribe(job, (event: JobEvent) => {
+    if (event.type !== 'snapshot' || !TERMINAL_STATES.includes(event.job.state)) return;
+    states.push(event.job.state);
+    end(event.job.state);
+  });
+  return { states, ended };
+}
+
+describe('job queue races (manual runner)', () => {
+  it('a cancel that arrives after the engine returned: the job still succeeds, once', async () => {
+    const { runner, queue, submit } = setUp();
+    const job = submit();
+    const run = await runner.started(0);
+    const events = terminalEvents(queue, job);
+    run.resolve(outputFor(run.job));
+    // The engine is done; the results are still being composited.
+    expect(queue.cancelOrRemove(job)).toBe('cancelling');
+    expect(await events.ended).toBe('succeeded');
+    expect(events.states).toEqual(['succeeded']);
+    expect(job.results).toHaveLength(1);
+  });
+
+  it('cancel twice while running: the flag is set, one cancelled state; DELETE then removes the job', async () => {
+    const { runner, queue, submit } = setUp();
+    const job = submit();
+    const run = await runner.started(0);
+    const events = terminalEvents(queue, job);
+    expect(queue.cancelOrRemove(job)).toBe('cancelling');
+    expect(queue.cancelOrRemove(job)).toBe('cancelling');
+    expect(run.options.cancel.cancelled).toBe(true);
+    run.reject(new CancelledError());
+    expect(await events.ended).toBe('cancelled');
+    expect(events.states).toEqual(['cancelled']);
+    expect(queue.cancelOrRemove(job)).toBe('removed');
+    expect(queue.get(job.id)).toBeUndefined();
+  });
+
+  it('an engine error after a cancel request ends cancelled; one without ends failed with its message', async () => {
+    const { runner, queue, submit } = setUp();
+    const first = submit(1);
+    const second = submit(2);
+    const firstEvents = terminalEvents(queue, first);
+    queue.cancelOrRemove(first);
+    (await runner.started(0)).reject(new Error('interrupted mid-step'));
+    expect(await firstEvents.ended).toBe('cancelled');
+    const secondEvents = terminalEvents(queue, second);
+    (await runner.started(1)).reject(new EngineError('out of memory'));
+    expect(await secondEvents.ended).toBe('failed');
+    expect(second.error).toEqual({ code: 'engine_failed', message: 'out of memory' });
+  });
+
+  it('a queued job cancelled before its turn never reaches the engine', async () => {
+    const { runner, queue, submit } = setUp();
+    const running = submit(1);
+    const queued = submit(2);
+    const run = await runner.started(0);
+    const events = terminalEvents(queue, queued);
+    expect(queue.cancelOrRemove(queued)).toBe('cancelled');
+    expect(events.states).toEqual(['cancelled']);
+    const done = terminalEvents(queue, running);
+    run.resolve(outputFor(run.job));
+    await done.ended;
+    const third = submit(3);
+    const next = await runner.started(1);
+    expect(next.job.seeds).toEqual([3]);
+    expect(runner.runs).toHaveLength(2);
+    next.resolve(outputFor(next.job));
+    expect(await terminalEvents(queue, third).ended).toBe('succeeded');
+  });
+
+  it('retention timers do not keep the process alive; inputs are released when the job ends', async () => {
+    const { runner, queue, submit } = setUp();
+    const job = submit();
+    const events = terminalEvents(queue, job);
+    const run = await runner.started(0);
+    run.resolve(outputFor(run.job));
+    await events.ended;
+    expect(job.retentionTimer?.hasRef()).toBe(false);
+    expect(job.inputs).toBeNull();
+    queue.clear();
+    expect(queue.get(job.id)).toBeUndefined();
+    expect(queue.retainedBytes).toBe(0);
+  });
+
+  it('keeps retained results within the memory budget by dropping the oldest finished jobs', async () => {
+    const { runner, queue, submit } = setUp({ retainedBytes: RESULT_BYTES * 2 });
+    const jobs: Job[] = [];
+    for (let i = 0; i < 4; i++) {
+      const job = submit(i);
+      const events = terminalEvents(queue, job);
+      const run = await runner.started(i);
+      run.resolve(outputFor(run.job));
+      await events.ended;
+      jobs.push(job);
+      expect(queue.retainedBytes).toBeLessThanOrEqual(RESULT_BYTES * 2);
+    }
+    expect(jobs.map((job) => queue.get(job.id) !== undefined)).toEqual([false, false, true, true]);
+    expect(queue.retainedBytes).toBe(RESULT_BYTES * 2);
+    // The newest job stays even when it alone is over the budget.
+    const tight = setUp({ retainedBytes: 1 });
+    const only = tight.submit();
+    const events = terminalEvents(tight.queue, only);
+    const run = await tight.runner.started(0);
+    run.resolve(outputFor(run.job));
+    await events.ended;
+    expect(tight.queue.get(only.id)).toBe(only);
+  });
+});
+
+describe('SSE stream (manual runner)', () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = null;
+  });
+
+  async function serve(queue: JobQueue, runner: EngineRunner, heartbeatMs: number): Promise<string> {
+    const app = createApp({
+      queue,
+      runner,
+      log: silentLogger,
+      version: 'test',
+      bindHost: '127.0.0.1',
+      allowedHosts: [],
+      corsOrigins: [],
+      token: null,
+      events: { snapshotIntervalMs: 0, heartbeatMs },
+    });
+    server = createServer(app);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server!.address() as AddressInfo).port}`;
+  }
+
+  async function until(condition: () => boolean): Promise<void> {
+    while (!condition()) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  it('unsubscribes a client that goes away; the job carries on and succeeds', async () => {
+    const { runner, queue, submit } = setUp();
+    const url = await serve(queue, runner, 60_000);
+    const job = submit();
+    const run = await runner.started(0);
+    const abort = new AbortController();
+    const res = await fetch(url + ROUTES.events(job.id), { signal: abort.signal });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toMatch(/^event: snapshot\n/);
+    expect(queue.listenerCount(job)).toBe(1);
+    abort.abort();
+    await reader.closed.catch(() => {});
+    await until(() => queue.listenerCount(job) === 0);
+    const events = terminalEvents(queue, job);
+    run.resolve(outputFor(run.job));
+    expect(await events.ended).toBe('succeeded');
+    expect(queue.get(job.id)?.results).toHaveLength(1);
+  });
+
+  it('sends heartbeat comments while the job is quiet, and ends the stream after the terminal snapshot', async () => {
+    const { runner, queue, submit } = setUp();
+    const url = await serve(queue, runner, 10);
+    const job = submit();
+    const run = await runner.started(0);
+    const res = await fetch(url + ROUTES.events(job.id));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes(': keep-alive\n\n')) text += decoder.decode((await reader.read()).value);
+    run.resolve(outputFor(run.job));
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += decoder.decode(chunk.value);
+    }
+    const snapshots = [...text.matchAll(/event: snapshot\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]) as { state: JobState });
+    expect(snapshots.at(-1)!.state).toBe('succeeded');
+    expect(snapshots.filter((s) => TERMINAL_STATES.includes(s.state))).toHaveLength(1);
+    expect(queue.listenerCount(job)).toBe(0);
+  });
+});

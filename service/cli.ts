@@ -280,7 +280,7 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
     }
   }
 
-  say(io.stdout, '\nExecution providers:');
+  say(io.stdout, '\nExecution providers (✓ = included in this onnxruntime build; the GPU itself is checked when a model loads):');
   for (const provider of describeExecutionProviders()) {
     say(io.stdout, `  ${provider.available ? '✓' : '·'} ${provider.name.padEnd(9)} ${provider.available ? 'available' : provider.hint}`);
   }

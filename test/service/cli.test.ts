@@ -95,7 +95,7 @@ describe('genfill CLI', () => {
   it('doctor: exit 0 without a model (saying how to get one), 1 for a broken model folder', async () => {
     const none = await genfill(['doctor'], { env: { GENFILL_MODEL: '' } });
     expect(none.code, none.stderr).toBe(0);
-    expect(none.stdout).toMatch(/Execution providers:/);
+    expect(none.stdout).toMatch(/Execution providers \(✓ = included in this onnxruntime build/);
     expect(none.stdout).toMatch(/cpu/);
     expect(none.stdout).toContain('optimum-cli export onnx --model diffusers/stable-diffusion-xl-1.0-inpainting-0.1 --task inpainting');
     const broken = await genfill(['doctor', '--model', dir]);

@@ -260,7 +260,7 @@ export const MODEL_EXPORT_COMMAND =
 export function missingModelHelp(): string {
   return [
     'No SDXL model is configured: jobs run on the classic fill (no prompt, fills from the surroundings).',
-    'To enable SDXL inpainting, export the model once (Python: pip install "optimum[exporters]" diffusers):',
+    'To enable SDXL inpainting, export the model once (Python: pip install optimum-onnx diffusers):',
     `  ${MODEL_EXPORT_COMMAND}`,
     'then point the service at that folder:',
     '  npm start -- --model <dir>        or        GENFILL_MODEL=<dir> npm start',

@@ -33,6 +33,7 @@ describe('service configuration', () => {
     expect(() => resolveConfig({ flags: { provider: 'tpu' } })).toThrow(/--provider/);
     expect(() => resolveConfig({ env: { GENFILL_LOW_MEMORY: 'maybe' } })).toThrow(/GENFILL_LOW_MEMORY: "maybe" is not a boolean/);
     expect(() => resolveConfig({ flags: { config: '/x.json' }, readFile: () => '{"prot": 1}' })).toThrow(/unknown key "prot"/);
+    expect(() => resolveConfig({ flags: { config: '/x.json' }, readFile: () => JSON.stringify({ engineModule: '/tmp/evil.js' }) })).toThrow(/unknown key "engineModule"/);
     expect(() => resolveConfig({ flags: { config: '/x.json' }, readFile: () => '{' })).toThrow(/not valid JSON/);
   });
 

@@ -6,14 +6,8 @@
 import type { EngineName, SchedulerName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
 
-/** One inpainting request at the working size; the service has already resized the crop to it. */
-export interface EngineJob {
-  width: number;
-  height: number;
-  /** RGB, 8-bit, interleaved, width·height·3. */
-  image: Uint8Array;
-  /** Gray, 8-bit, width·height; soft values kept (engines binarise as their model requires). */
-  mask: Uint8Array;
+/** What to generate, as the client asked for it (defaults applied). */
+export interface GenerationSettings {
   prompt: string;
   /** undefined = no negative prompt (SDXL: zero embeddings); "" = encode the empty string. */
   negativePrompt: string | undefined;
@@ -22,6 +16,16 @@ export interface EngineJob {
   guidanceRescale: number;
   strength: number;
   scheduler: SchedulerName;
+}
+
+/** One inpainting request at the working size; the service has already resized the crop to it. */
+export interface EngineJob extends GenerationSettings {
+  width: number;
+  height: number;
+  /** RGB, 8-bit, interleaved, width·height·3. */
+  image: Uint8Array;
+  /** Gray, 8-bit, width·height; soft values kept (engines binarise as their model requires). */
+  mask: Uint8Array;
   /** One seed per variation: seed, seed+1, … */
   seeds: number[];
 }

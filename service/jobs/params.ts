@@ -15,9 +15,9 @@ import {
   type EmptyPromptMode,
   type EngineChoice,
   type NumericLimit,
-  type SchedulerName,
 } from '../../core/params';
 import type { CropPlacement, JobParams, RawPixelsInfo } from '../../core/protocol';
+import type { GenerationSettings } from '../engines/engine';
 
 function limited(limit: NumericLimit) {
   const base = z.number({ error: 'must be a number' });
@@ -58,17 +58,10 @@ const paramsSchema = z.strictObject({
 });
 
 /** JobParams with every default applied and the seed decided. */
-export interface ResolvedParams {
-  prompt: string;
-  negativePrompt: string | undefined;
-  steps: number;
-  guidance: number;
-  guidanceRescale: number;
-  strength: number;
+export interface ResolvedParams extends GenerationSettings {
   seed: number;
   /** True when the service drew the seed. */
   randomSeed: boolean;
-  scheduler: SchedulerName;
   variations: number;
   engine: EngineChoice;
   emptyPrompt: EmptyPromptMode;

@@ -12,6 +12,18 @@ import type { ProviderName } from './providers';
 import { FEED_TYPES, TensorFeed } from './tensor-feed';
 import type { FeedType } from './tensor-feed';
 
+/**
+ * A session that could not be created on a GPU provider. `auto` tries the next provider only after this: the folder
+ * was validated before, so a failure here is the provider's (missing libraries, driver, memory) far more often than
+ * the file's — and if it is the file's, CPU fails too and says so. Errors of our own checks are not this type.
+ */
+export class ProviderError extends EngineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ProviderError';
+  }
+}
+
 export interface ValueSpec {
   name: string;
   type: string;
@@ -61,10 +73,11 @@ export class ModelSession {
       });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      if (options.provider !== 'cpu' && /provider|cuda|tensorrt|dml|directml|coreml|webgpu|\.so|\.dll|dylib/i.test(message)) {
-        throw new EngineError(providerProblem(options.provider, error), { cause: error });
-      }
-      throw new EngineError(`${options.label}: onnxruntime could not load ${path}: ${message}`, { cause: error });
+      const loadProblem = `${options.label}: onnxruntime could not load ${path}: ${message}`;
+      if (options.provider === 'cpu') throw new EngineError(loadProblem, { cause: error });
+      // The wording follows the message; the type tells `auto` to try the next provider either way.
+      const providerWords = /provider|cuda|tensorrt|dml|directml|coreml|webgpu|\.so|\.dll|dylib/i.test(message);
+      throw new ProviderError(providerWords ? providerProblem(options.provider, error) : loadProblem, { cause: error });
     }
     return new ModelSession(session, options.label, options.provider);
   }

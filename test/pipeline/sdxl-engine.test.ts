@@ -1,12 +1,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { EngineError } from '../../service/engines/engine';
 import type { Engine } from '../../service/engines/engine';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
 import { providerCandidates, providerProblem } from '../../service/runtime/providers';
 import type * as Providers from '../../service/runtime/providers';
-import { ModelSession } from '../../service/runtime/session';
+import { ModelSession, ProviderError } from '../../service/runtime/session';
 import { tokenizerFilesAvailable } from '../models/tiny-sdxl';
 import { recordingContext, removeTinyModels, solidJob, tinyModel } from './fixtures';
 
@@ -100,7 +99,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
       attempts.push(`${options.label}@${options.provider}`);
       if (options.provider !== 'cuda') return original(path, options);
       const cause = new Error('libonnxruntime_providers_shared.so: cannot open shared object file');
-      return Promise.reject(new EngineError(providerProblem('cuda', cause, 'linux'), { cause }));
+      return Promise.reject(new ProviderError(providerProblem('cuda', cause, 'linux'), { cause }));
     });
     const lines: string[] = [];
     const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: false, batchVariations: true, log: (l) => lines.push(l) });
@@ -114,6 +113,31 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
       expect(lines.at(-1)).toMatch(/ready on cpu/);
       const { images } = await engine.run(solidJob(), recordingContext());
       expect(images).toHaveLength(1);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('auto does not reload the model on cpu when the model itself is refused', async () => {
+    // The config claims 9 channels, so only the graph check (after the session opened) can refuse it.
+    const model = await tinyModel('fp32', { fourChannelUnet: true });
+    const configPath = join(model.dir, 'unet', 'config.json');
+    const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
+    await writeFile(configPath, JSON.stringify({ ...config, in_channels: 9 }));
+    vi.mocked(providerCandidates).mockReturnValueOnce(['cuda', 'cpu']);
+    const original = ModelSession.create.bind(ModelSession);
+    const attempts: string[] = [];
+    // A GPU that works: the session opens (on cpu underneath), and the 4-channel check refuses the graph.
+    vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
+      attempts.push(`${options.label}@${options.provider}`);
+      return original(path, { ...options, provider: 'cpu' });
+    });
+    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: false, batchVariations: true });
+    try {
+      await settled(engine);
+      expect(engine.status()).toMatchObject({ state: 'failed' });
+      expect(engine.status().reason).toMatch(/4 input channels/);
+      expect(attempts).toEqual(['unet@cuda']);
     } finally {
       await engine.dispose();
     }

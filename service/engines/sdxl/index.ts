@@ -10,6 +10,7 @@ import { loadModelFolder } from '../../pipeline/model-folder';
 import { loadSdxlModels } from '../../pipeline/sdxl-models';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
 import { isProviderAvailable, providerCandidates, providerProblem } from '../../runtime/providers';
+import { ProviderError } from '../../runtime/session';
 import { EngineError } from '../engine';
 import type { Engine, EngineJob, EngineOutput, EngineRunContext } from '../engine';
 
@@ -40,8 +41,9 @@ async function loadWithProvider(options: SdxlEngineOptions, log: (line: string) 
       return await loadSdxlModels(folder, provider, options.lowMemory);
     } catch (error) {
       lastError = error;
-      // `auto` moves on from a GPU provider that does not work here; CPU failures are the model's fault.
-      if (options.provider !== 'auto' || provider === 'cpu') break;
+      // `auto` moves on from a GPU provider that does not work here; anything else (a 4-channel UNet, a bad
+      // config) would fail on CPU as well, after loading the whole model again.
+      if (options.provider !== 'auto' || provider === 'cpu' || !(error instanceof ProviderError)) break;
       log(`sdxl: ${provider} failed (${messageOf(error)}); trying the next provider`);
     }
   }

@@ -46,6 +46,9 @@ function specsOf(metadata: readonly InferenceSession.ValueMetadata[], label: str
   return specs;
 }
 
+/** How onnxruntime and the GPU runtimes word memory exhaustion. */
+const OUT_OF_MEMORY = /out of memory|failed to allocate|bad_alloc|cudaErrorMemoryAllocation|CUDNN_STATUS_ALLOC_FAILED|E_OUTOFMEMORY/i;
+
 function describeShape(shape: readonly (number | string)[]): string {
   return `[${shape.join(', ')}]`;
 }
@@ -128,7 +131,23 @@ export class ModelSession {
         throw new EngineError(`${this.label}: the graph has no output "${name}" (it has ${[...this.outputs.keys()].join(', ')})`);
       }
     }
-    return fetch === undefined ? this.session.run(tensors) : this.session.run(tensors, [...fetch]);
+    try {
+      return fetch === undefined ? await this.session.run(tensors) : await this.session.run(tensors, [...fetch]);
+    } catch (error) {
+      throw new EngineError(this.runProblem(feeds, error), { cause: error });
+    }
+  }
+
+  /** A failed run in words: what was fed, on which provider, and — for memory exhaustion — what to change. */
+  private runProblem(feeds: Readonly<Record<string, TensorFeed>>, error: unknown): string {
+    const message = error instanceof Error ? error.message : String(error);
+    const inputs = Object.entries(feeds)
+      .map(([name, feed]) => `${name} ${feed.tensor.type}${describeShape(feed.tensor.dims)}`)
+      .join(', ');
+    const outOfMemory = OUT_OF_MEMORY.test(message)
+      ? ' The device ran out of memory: run variations one at a time (no --batch-variations), use --low-memory, or select a smaller area.'
+      : '';
+    return `${this.label} failed on ${this.provider} (inputs ${inputs}): ${message}.${outOfMemory}`;
   }
 
   async release(): Promise<void> {

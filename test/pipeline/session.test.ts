@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ModelSession, outputAsFloat32 } from '../../service/runtime/session';
 import { removeTinyModels, tinyModel } from './fixtures';
 
@@ -36,6 +36,26 @@ describe('ModelSession', () => {
       await expect(unet.run({ sample })).rejects.toThrow(/feeds do not match the graph's inputs \(missing timestep, encoder_hidden_states, text_embeds, time_ids\)/);
     } finally {
       await unet.release();
+    }
+  });
+
+  it('explains a failed run: what was fed, on which provider, and what to do when memory ran out', async () => {
+    const model = await tinyModel('fp32');
+    const decoder = await ModelSession.create(join(model.dir, 'vae_decoder', 'model.onnx'), { provider: 'cpu', label: 'vae_decoder' });
+    try {
+      const inner = (decoder as unknown as { session: { run: (...args: unknown[]) => Promise<unknown> } }).session;
+      const run = vi.spyOn(inner, 'run').mockRejectedValueOnce(new Error('Failed to allocate memory for requested buffer of size 1073741824'));
+      const feed = decoder.createFeed('latent_sample', [1, 4, 2, 2]);
+      await expect(decoder.run({ latent_sample: feed }, ['sample'])).rejects.toThrow(
+        /vae_decoder failed on cpu \(inputs latent_sample float32\[1, 4, 2, 2\]\): Failed to allocate memory.*ran out of memory: run variations one at a time/,
+      );
+      run.mockRejectedValueOnce(new Error('Non-zero status code returned while running Conv node'));
+      const other = decoder.run({ latent_sample: feed }, ['sample']);
+      await expect(other).rejects.toThrow(/vae_decoder failed on cpu .*: Non-zero status code returned while running Conv node\.$/);
+      // The next run, without the injected failure, works: the session is still usable.
+      expect((await decoder.run({ latent_sample: feed }, ['sample'])).sample.dims).toEqual([1, 3, 16, 16]);
+    } finally {
+      await decoder.release();
     }
   });
 

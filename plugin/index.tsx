@@ -9,6 +9,8 @@ import { createRoot } from 'react-dom/client';
 import type { Root } from 'react-dom/client';
 import { HttpServiceClient } from './client/http-client';
 import { PhotoshopHost } from './host/photoshop-host';
+import { UxpSecretStorage } from './state/secret-storage';
+import type { UxpSecureStorage } from './state/secret-storage';
 import { PanelStore } from './state/store';
 import { usePanelState } from './state/use-panel-state';
 import { App } from './ui/App';
@@ -39,6 +41,8 @@ function mount(rootNode: HTMLElement | undefined): void {
     host: new PhotoshopHost(photoshop, uxp),
     createClient: (url, token) => new HttpServiceClient(url, { clientName: CLIENT_NAME, token }),
     storage: window.localStorage,
+    // UXP documents it as require('uxp').storage.secureStorage; the typings misplace it at the module's top level.
+    secrets: new UxpSecretStorage((uxp.storage as unknown as { secureStorage: UxpSecureStorage }).secureStorage),
   });
   const root = createRoot(container);
   root.render(

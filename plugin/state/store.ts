@@ -10,6 +10,8 @@ import type { ServiceClient } from '../client/service-client';
 import { HostRefusal } from '../host/host';
 import type { Capture, DocumentSummary, Host, InsertTarget } from '../host/host';
 import { incompatibility, serviceMessage } from './messages';
+import { isStorableSecret } from './secret-storage';
+import type { SecretStorage } from './secret-storage';
 import { jobParams, layerName, persistedSettings, restoreSettings, settingsProblems } from './settings';
 import type { Settings } from './settings';
 
@@ -73,6 +75,8 @@ export interface StoreDependencies {
   /** `token`: the service's bearer token, null when none is set (a loopback service needs none). */
   createClient: (url: string, token: string | null) => ServiceClient;
   storage: KeyValueStorage;
+  /** Where the access token is kept (UXP secureStorage in the panel). */
+  secrets: SecretStorage;
   /** Job status polling interval. */
   pollMs?: number;
   /** Delay between reconnection attempts while the service is unreachable. */
@@ -91,13 +95,15 @@ export class PanelStore {
   readonly #host: Host;
   readonly #createClient: (url: string, token: string | null) => ServiceClient;
   readonly #storage: KeyValueStorage;
+  readonly #secrets: SecretStorage;
   readonly #pollMs: number;
   readonly #retryMs: number;
   readonly #healthMs: number;
   readonly #listeners = new Set<() => void>();
   #state: PanelState;
   #client: ServiceClient;
-  #token: string | null;
+  /** Read from secure storage in start(); null until then, and when none is set. */
+  #token: string | null = null;
   /**
    * What the results on screen are inserted with (the capture without the sent pixels, which need not stay in memory)
    * and the service that holds them.
@@ -116,12 +122,12 @@ export class PanelStore {
     this.#host = deps.host;
     this.#createClient = deps.createClient;
     this.#storage = deps.storage;
+    this.#secrets = deps.secrets;
     this.#pollMs = deps.pollMs ?? 250;
     this.#retryMs = deps.retryMs ?? 3000;
     this.#healthMs = deps.healthMs ?? 15_000;
     const url = deps.storage.getItem(URL_STORAGE_KEY) ?? DEFAULT_SERVICE_URL;
-    this.#token = deps.storage.getItem(TOKEN_STORAGE_KEY) || null;
-    this.#client = this.#createClient(url, this.#token);
+    this.#client = this.#createClient(url, null);
     this.#state = {
       connection: { status: 'connecting', url },
       settings: restoreSettings(deps.storage.getItem(SETTINGS_STORAGE_KEY)),
@@ -138,10 +144,18 @@ export class PanelStore {
     return () => this.#listeners.delete(listener);
   };
 
-  /** Starts watching the document and connecting to the service. */
-  start(): Promise<void> {
+  /** Starts watching the document, reads the stored access token and connects to the service. */
+  async start(): Promise<void> {
     this.#unwatch = this.#host.watchDocument(() => this.#refreshDocument());
     this.#refreshDocument();
+    const client = this.#client;
+    const token = await this.#secrets.read(TOKEN_STORAGE_KEY);
+    // setService may have replaced the client meanwhile; it connects by itself.
+    if (this.#disposed || client !== this.#client) return;
+    if (token) {
+      this.#token = token;
+      this.#client = this.#createClient(this.#client.url, token);
+    }
     return this.connect();
   }
 
@@ -193,9 +207,16 @@ export class PanelStore {
       this.#set({ message: { kind: 'error', text: `“${input}” is not a service address. Use the form http://127.0.0.1:7870.` } });
       return;
     }
+    const secret = token.trim();
+    if (!isStorableSecret(secret)) {
+      this.#set({ message: { kind: 'error', text: 'The access token may contain only letters, digits and ASCII punctuation.' } });
+      return;
+    }
     this.#storage.setItem(URL_STORAGE_KEY, url);
-    this.#storage.setItem(TOKEN_STORAGE_KEY, token.trim());
-    this.#token = token.trim() || null;
+    this.#secrets.write(TOKEN_STORAGE_KEY, secret || null).catch(() => {
+      this.#set({ message: { kind: 'info', text: 'The access token could not be saved; you may have to enter it again next time.' } });
+    });
+    this.#token = secret || null;
     this.#client = this.#createClient(url, this.#token);
     this.#set({ connection: { status: 'connecting', url }, message: null });
     void this.connect();

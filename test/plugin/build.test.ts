@@ -141,7 +141,12 @@ describe('npm run build output', () => {
     const photoshop = new MockPhotoshop();
     let setupConfig: { panels: Record<string, { create(root: unknown): void; destroy(): void }> } | null = null;
     const hostModules: Record<string, unknown> = {
-      uxp: { entrypoints: { setup: (config: typeof setupConfig) => (setupConfig = config) }, host: { version: '26.0.0' } },
+      uxp: {
+        entrypoints: { setup: (config: typeof setupConfig) => (setupConfig = config) },
+        host: { version: '26.0.0' },
+        // As UXP documents it: nothing stored yet, so getItem rejects.
+        storage: { secureStorage: { getItem: () => Promise.reject(new Error('no item')), setItem: async () => undefined, removeItem: async () => undefined } },
+      },
       photoshop: photoshop.module,
     };
     const offline = () => Promise.reject(new TypeError('Network request failed'));

@@ -15,7 +15,7 @@ import { toRgba } from '../../plugin/host/pixels';
 import { PanelStore } from '../../plugin/state/store';
 import type { PanelState } from '../../plugin/state/store';
 import { generateTinySdxl, TOKENIZER_SKIP_MESSAGE, tokenizerFilesAvailable } from '../models/tiny-sdxl';
-import { MemoryStorage } from './fake-service-client';
+import { MemorySecrets, MemoryStorage } from './fake-service-client';
 import { expectNoImageDataLeaks, featheredEllipse, firstDifference, setup } from './fixtures';
 
 let service: RunningService;
@@ -34,7 +34,7 @@ function panel(url: string, doc = {}) {
   const ctx = setup({ width: 640, height: 480, selection: featheredEllipse({ x: 300, y: 200, width: 60, height: 48 }, 6), ...doc });
   const storage = new MemoryStorage();
   storage.setItem('genfill.serviceUrl', url);
-  const store = new PanelStore({ host: ctx.host, createClient: (u, token) => new HttpServiceClient(u, { clientName: 'genfill-test', token }), storage, pollMs: 20, retryMs: 50 });
+  const store = new PanelStore({ host: ctx.host, createClient: (u, token) => new HttpServiceClient(u, { clientName: 'genfill-test', token }), storage, secrets: new MemorySecrets(), pollMs: 20, retryMs: 50 });
   return { ...ctx, document: ctx.document!, store };
 }
 

@@ -4,6 +4,7 @@ import type { Health, JobCreated, JobSnapshot, JobState } from '../../core/proto
 import { ServiceError } from '../../plugin/client/service-client';
 import type { EncodedImage, JobRequest, ServiceClient } from '../../plugin/client/service-client';
 import type { RawImage } from '../../plugin/raw-image';
+import type { SecretStorage } from '../../plugin/state/secret-storage';
 import { fakeResult } from './fixtures';
 
 export function healthy(overrides: Partial<Health> = {}): Health {
@@ -107,6 +108,20 @@ export class FakeServiceClient implements ServiceClient {
   async preview(id: string): Promise<EncodedImage | null> {
     this.log.push(`preview ${id}`);
     return { bytes: new Uint8Array([255, 216, 255]), mimeType: 'image/jpeg' };
+  }
+}
+
+/** Secure storage as a map; `failWrites` makes every write reject, like a full or locked keychain. */
+export class MemorySecrets implements SecretStorage {
+  readonly items = new Map<string, string>();
+  failWrites = false;
+  async read(key: string): Promise<string | null> {
+    return this.items.get(key) ?? null;
+  }
+  async write(key: string, value: string | null): Promise<void> {
+    if (this.failWrites) throw new Error('keychain locked');
+    if (value === null) this.items.delete(key);
+    else this.items.set(key, value);
   }
 }
 

@@ -8,7 +8,7 @@ import type { PanelActions, PanelState } from '../../plugin/state/store';
 import { usePanelState } from '../../plugin/state/use-panel-state';
 import { App } from '../../plugin/ui/App';
 import { Button } from '../../plugin/ui/spectrum/Button';
-import { FakeServiceClient, healthy, MemoryStorage } from './fake-service-client';
+import { FakeServiceClient, healthy, MemorySecrets, MemoryStorage } from './fake-service-client';
 import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
 
 afterEach(() => {
@@ -159,7 +159,7 @@ describe('panel (DOM)', () => {
 
   it('wired to the store: Generate → thumbnails → click inserts a layer', async () => {
     const { host, document: doc } = setup({ selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }) });
-    const store = new PanelStore({ host, createClient: (url: string) => new FakeServiceClient(url), storage: new MemoryStorage(), pollMs: 1 });
+    const store = new PanelStore({ host, createClient: (url: string) => new FakeServiceClient(url), storage: new MemoryStorage(), secrets: new MemorySecrets(), pollMs: 1 });
     function Panel() {
       return <App state={usePanelState(store)} actions={store} />;
     }

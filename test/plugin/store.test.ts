@@ -3,7 +3,7 @@ import { ServiceError } from '../../plugin/client/service-client';
 import { PanelStore } from '../../plugin/state/store';
 import type { PanelState } from '../../plugin/state/store';
 import { DEFAULT_SETTINGS } from '../../plugin/state/settings';
-import { FakeServiceClient, healthy, MemoryStorage, unreachable } from './fake-service-client';
+import { FakeServiceClient, healthy, MemorySecrets, MemoryStorage, unreachable } from './fake-service-client';
 import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
 
 const stores: PanelStore[] = [];
@@ -12,22 +12,25 @@ afterEach(() => {
   expectNoImageDataLeaks();
 });
 
-function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; doc?: boolean; pollMs?: number } = {}) {
+function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; secrets?: MemorySecrets; doc?: boolean; pollMs?: number } = {}) {
   const ctx = setup(options.doc === false ? undefined : { selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }) });
   const clients: FakeServiceClient[] = [];
+  const tokens: (string | null)[] = [];
   const store = new PanelStore({
     host: ctx.host,
-    createClient: (url: string) => {
+    createClient: (url: string, token: string | null) => {
       const client = clients.length === 0 && options.client ? options.client : new FakeServiceClient(url);
+      tokens.push(token);
       clients.push(client);
       return client;
     },
     storage: options.storage ?? new MemoryStorage(),
+    secrets: options.secrets ?? new MemorySecrets(),
     pollMs: options.pollMs ?? 1,
     retryMs: 5,
   });
   stores.push(store);
-  return { ...ctx, store, client: () => clients[clients.length - 1] };
+  return { ...ctx, store, client: () => clients[clients.length - 1], tokens };
 }
 
 async function until(store: PanelStore, predicate: (s: PanelState) => boolean): Promise<PanelState> {
@@ -87,6 +90,32 @@ describe('connection', () => {
 
     const again = make({ storage });
     expect(again.store.getState().connection.url).toBe('http://192.168.1.5:9000');
+  });
+
+  it('keeps the access token in secure storage, never in localStorage, and uses it from the next start', async () => {
+    const storage = new MemoryStorage();
+    const secrets = new MemorySecrets();
+    const first = make({ storage, secrets });
+    await first.store.start();
+    first.store.setService('http://192.168.1.5:9000', ' s3cret-token ');
+    await until(first.store, (s) => s.connection.status === 'connected');
+    expect(first.tokens.at(-1)).toBe('s3cret-token');
+    expect(secrets.items.get('genfill.serviceToken')).toBe('s3cret-token');
+    expect([...storage.items.values()].some((value) => value.includes('s3cret'))).toBe(false);
+
+    const next = make({ storage, secrets });
+    await next.store.start();
+    expect(next.tokens.at(-1)).toBe('s3cret-token');
+    expect(next.store.getState().connection).toMatchObject({ status: 'connected', url: 'http://192.168.1.5:9000' });
+
+    // Clearing the token removes it; a token that cannot be stored is refused in words, and a failed save is said.
+    next.store.setService('http://192.168.1.5:9000', '');
+    await vi.waitFor(() => expect(secrets.items.has('genfill.serviceToken')).toBe(false));
+    next.store.setService('http://192.168.1.5:9000', 'naïve');
+    expect(next.store.getState().message?.text).toMatch(/only letters, digits and ASCII punctuation/);
+    secrets.failWrites = true;
+    next.store.setService('http://192.168.1.5:9000', 'other');
+    await until(next.store, (s) => /could not be saved/.test(s.message?.text ?? ''));
   });
 });
 

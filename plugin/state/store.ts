@@ -159,7 +159,10 @@ export class PanelStore {
     return this.connect();
   }
 
+  /** Closing the panel mid-job cancels that job on the service: nobody is left to insert its results. */
   dispose(): void {
+    const job = this.#state.job;
+    if (job.phase === 'running' && !job.cancelling) void (this.#jobClient ?? this.#client).cancel(job.jobId).catch(() => undefined);
     this.#disposed = true;
     this.#generation++;
     this.#clearRetry();

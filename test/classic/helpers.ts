@@ -109,3 +109,36 @@ export function boundaryStep(width: number, height: number, rgb: Uint8Array, mas
   }
   return sum / n;
 }
+
+/**
+ * Filled pixels within `depth` pixels (chessboard) of a kept pixel — the ring where a blurred or mismatched border
+ * would show — and the filled pixels further in.
+ */
+export function holeRing(width: number, height: number, mask: Uint8Array, depth: number): { ring: number[]; inner: number[] } {
+  const ring: number[] = [];
+  const inner: number[] = [];
+  for (const p of pixelsWhere(mask, true)) {
+    const x = p % width;
+    const y = (p - x) / width;
+    let nearKept = false;
+    for (let dy = -depth; dy <= depth && !nearKept; dy++) {
+      for (let dx = -depth; dx <= depth; dx++) {
+        const qx = x + dx;
+        const qy = y + dy;
+        if (qx >= 0 && qy >= 0 && qx < width && qy < height && mask[qy * width + qx] < 128) {
+          nearKept = true;
+          break;
+        }
+      }
+    }
+    (nearKept ? ring : inner).push(p);
+  }
+  return { ring, inner };
+}
+
+/** Mean absolute RGB difference between `rgb` and the original at the given pixels. */
+export function meanError(rgb: Uint8Array, original: Uint8Array, pixels: number[]): number {
+  let sum = 0;
+  for (const p of pixels) for (let k = 0; k < 3; k++) sum += Math.abs(rgb[p * 3 + k] - original[p * 3 + k]);
+  return sum / (3 * pixels.length);
+}

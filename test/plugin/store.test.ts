@@ -229,7 +229,7 @@ describe('generate → insert', () => {
     ]);
   });
 
-  it('dispose stops the poll loop at once, clearing its timer', async () => {
+  it('dispose stops the poll loop at once, clearing its timer, and cancels the job on the service', async () => {
     const client = new FakeServiceClient();
     client.holdUntilCancelled = true;
     const { store } = make({ client, pollMs: 600_000 });
@@ -241,6 +241,7 @@ describe('generate → insert', () => {
     // Without clearing, generate() would wait out the ten-minute poll interval (and the test time out).
     await running;
     expect(client.log.filter((l) => l === 'job').length).toBe(polls);
+    expect(client.log.filter((l) => l.startsWith('cancel '))).toHaveLength(1);
   });
 
   it('shows the service error when the job fails, document unchanged', async () => {

@@ -108,9 +108,29 @@ export function contextCrop(selection: Rect, document: Size): Rect | null {
   if (width / height > bucketAspect) height = Math.round(width / bucketAspect);
   else width = Math.round(height * bucketAspect);
 
-  const [x, w] = growInterval(bounds.x, bounds.width, width, document.width);
-  const [y, h] = growInterval(bounds.y, bounds.height, height, document.height);
+  let [x, w] = growInterval(bounds.x, bounds.width, width, document.width);
+  let [y, h] = growInterval(bounds.y, bounds.height, height, document.height);
+  // A document edge cut one side short: grow the other side (never shrink it) toward the nearest bucket aspect that
+  // growing it can still reach, so the resize to the working size squashes as little as the document allows.
+  if (w < width && h < document.height) {
+    const aspect = nearestBucketAspect(w / h, 'at most');
+    if (aspect !== null) [y, h] = growInterval(bounds.y, bounds.height, Math.max(h, Math.round(w / aspect)), document.height);
+  } else if (h < height && w < document.width) {
+    const aspect = nearestBucketAspect(w / h, 'at least');
+    if (aspect !== null) [x, w] = growInterval(bounds.x, bounds.width, Math.max(w, Math.round(h * aspect)), document.width);
+  }
   return { x, y, width: w, height: h };
+}
+
+/** The bucket aspect nearest to `aspect` (log space) on one side of it, or null when no bucket lies on that side. */
+function nearestBucketAspect(aspect: number, side: 'at most' | 'at least'): number | null {
+  let best: number | null = null;
+  for (const bucket of SDXL_BUCKETS) {
+    const candidate = bucket.width / bucket.height;
+    const reachable = side === 'at most' ? candidate <= aspect : candidate >= aspect;
+    if (reachable && (best === null || Math.abs(Math.log(candidate / aspect)) < Math.abs(Math.log(best / aspect)))) best = candidate;
+  }
+  return best;
 }
 
 /**

@@ -79,6 +79,37 @@ describe('classic engine', () => {
     expect(events).toHaveLength(1);
   });
 
+  it('polls for cancellation inside a search pass, not only between iterations', async () => {
+    // 200² with a 160² hole: the finest search visits ~27 000 target patches, several poll intervals' worth.
+    const pollsAtProgress: number[] = [];
+    let polls = 0;
+    await createClassicEngine().run(makeJob(noise(200, 200), squareMask(200, 200, 160)), {
+      onProgress: () => pollsAtProgress.push(polls),
+      isCancelled: () => {
+        polls++;
+        return false;
+      },
+    });
+    const between = pollsAtProgress.slice(1).map((n, i) => n - pollsAtProgress[i]);
+
+    // One poll after the search and one after the progress event per iteration; more means polls inside the loop.
+    expect(Math.max(...between)).toBeGreaterThanOrEqual(4);
+  });
+
+  it('stops inside the first search pass when cancelled there, before any progress', async () => {
+    const events: EngineProgress[] = [];
+    let polls = 0;
+    const run = createClassicEngine().run(makeJob(noise(200, 200), squareMask(200, 200, 160)), {
+      onProgress: (p) => events.push(p),
+      // Polls 1 and 2 happen before the fill starts; the third is the first one inside the first search.
+      isCancelled: () => ++polls >= 3,
+    });
+
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(polls).toBe(3);
+    expect(events).toHaveLength(0);
+  });
+
   it('does not start when already cancelled', async () => {
     const events: EngineProgress[] = [];
     const run = createClassicEngine().run(makeJob(noise(SIZE, SIZE), squareMask(SIZE, SIZE, 40)), {
@@ -158,6 +189,14 @@ describe('classic engine', () => {
 
     expect(samePixels(output.images[0].rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
     expect(output.warnings).toEqual([]);
+    // Colours and contrast come from the strip (the stripe layout itself is not recovered from 10 columns).
+    const inside = channelStats(output.images[0].rgb, pixelsWhere(mask, true));
+    const strip = channelStats(picture.rgb, pixelsWhere(mask, false));
+    for (let k = 0; k < 3; k++) {
+      expect(Math.abs(inside.mean[k] - strip.mean[k])).toBeLessThan(10);
+      expect(inside.std[k] / strip.std[k]).toBeGreaterThan(0.8);
+      expect(inside.std[k] / strip.std[k]).toBeLessThan(1.25);
+    }
   });
 
   it('falls back to a smooth fill, with a warning, when no whole patch lies outside the hole', async () => {
@@ -179,6 +218,31 @@ describe('classic engine', () => {
 
     expect(Buffer.from(output.images[0].rgb).equals(Buffer.from(picture.rgb))).toBe(true);
     expect(output.warnings.join(' ')).toMatch(/covers the whole image/);
+  });
+
+  it.each([
+    [2, 3, 0],
+    [2, 3, 5],
+    [40, 1, 0],
+    [1, 40, 39],
+    [40, 2, 79],
+    [12, 12, 0],
+  ])('handles a %i×%i crop with pixel %i masked at its edge or corner', async (width, height, masked) => {
+    const picture = noise(width, height);
+    const mask = new Uint8Array(width * height);
+    mask[masked] = 255;
+    const output = await fill(picture, mask);
+    const rgb = output.images[0].rgb;
+
+    expect(rgb).toHaveLength(width * height * 3);
+    expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+    // The filled pixel's colour comes from the crop: within the range of the kept pixels, channel by channel.
+    const kept = pixelsWhere(mask, false);
+    for (let k = 0; k < 3; k++) {
+      const values = kept.map((p) => picture.rgb[p * 3 + k]);
+      expect(rgb[masked * 3 + k]).toBeGreaterThanOrEqual(Math.min(...values));
+      expect(rgb[masked * 3 + k]).toBeLessThanOrEqual(Math.max(...values));
+    }
   });
 
   it.each([

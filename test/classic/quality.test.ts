@@ -4,8 +4,8 @@
  * pixel outside the mask comes back byte for byte.
  */
 import { describe, expect, it } from 'vitest';
-import { boundaryStep, channelStats, fill, meanShiftDifference, pixelsWhere, samePixels } from './helpers';
-import { checker, gradient, noise, squareMask, stripes } from './textures';
+import { boundaryStep, channelStats, fill, holeRing, meanError, meanShiftDifference, pixelsWhere, samePixels } from './helpers';
+import { checker, gradient, noise, rectMask, squareMask, stripes, texture } from './textures';
 import type { Picture } from './textures';
 
 const SIZE = 128;
@@ -83,5 +83,67 @@ describe('classic fill quality on synthetic textures', () => {
     expect(grain / originalGrain).toBeGreaterThan(0.75);
     expect(grain / originalGrain).toBeLessThan(1.33);
     expect(boundaryStep(SIZE, SIZE, rgb, mask)).toBeLessThan(boundaryStep(SIZE, SIZE, picture.rgb, mask) * 1.5 + 3);
+  });
+
+  describe('no mask-shaped artefact along the outline', () => {
+    /** Mean absolute difference to the right and lower neighbour: the grain a blur would flatten. */
+    const grain = (picture: Picture, rgb: Uint8Array, pixels: number[]): number =>
+      (meanShiftDifference(picture, rgb, pixels, 1, 0) + meanShiftDifference(picture, rgb, pixels, 0, 1)) / 2;
+    const RING = 3;
+    /** A fill passes when its border ring keeps the grain and the step across the outline stays as in the original. */
+    function artefacts(picture: Picture, rgb: Uint8Array, mask: Uint8Array): { ringGrain: number; seam: number } {
+      const { ring } = holeRing(SIZE, SIZE, mask, RING);
+      return {
+        ringGrain: grain(picture, rgb, ring) / grain(picture, picture.rgb, ring),
+        seam: boundaryStep(SIZE, SIZE, rgb, mask) / boundaryStep(SIZE, SIZE, picture.rgb, mask),
+      };
+    }
+
+    it.each(['noise', 'gradient', 'stripes'] as const)('%s: no blurred ring and no seam at the hole border', async (name) => {
+      const picture = texture(name, SIZE, SIZE);
+      const mask = squareMask(SIZE, SIZE, HOLE);
+      const rgb = (await fill(picture, mask)).images[0].rgb;
+      const { ringGrain, seam } = artefacts(picture, rgb, mask);
+
+      expect(ringGrain).toBeGreaterThan(0.85);
+      expect(ringGrain).toBeLessThan(1.2);
+      expect(seam).toBeLessThan(1.2);
+    });
+
+    it('these checks do catch a blurred ring and a brightness seam', () => {
+      const picture = noise(SIZE, SIZE);
+      const mask = squareMask(SIZE, SIZE, HOLE);
+      const { ring } = holeRing(SIZE, SIZE, mask, RING);
+      // The original with its border ring box-blurred (3×3), as an averaging vote would leave it.
+      const blurred = picture.rgb.slice();
+      for (const p of ring) {
+        for (let k = 0; k < 3; k++) {
+          let sum = 0;
+          for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += picture.rgb[(p + dy * SIZE + dx) * 3 + k];
+          blurred[p * 3 + k] = Math.round(sum / 9);
+        }
+      }
+      expect(artefacts(picture, blurred, mask).ringGrain).toBeLessThan(0.85);
+      // The original with the whole hole 25 levels brighter: a fill whose colours do not meet the surroundings.
+      const stripesPicture = stripes(SIZE, SIZE, 16, Math.PI / 6);
+      const shiftedStripes = stripesPicture.rgb.slice();
+      for (const p of pixelsWhere(mask, true)) for (let k = 0; k < 3; k++) shiftedStripes[p * 3 + k] = Math.min(255, shiftedStripes[p * 3 + k] + 25);
+      expect(artefacts(stripesPicture, shiftedStripes, mask).seam).toBeGreaterThan(1.2);
+    });
+  });
+
+  it.each([
+    ['the left edge', 0, 40, 40, 48],
+    ['the top edge', 40, 0, 48, 30],
+    ['a corner', SIZE - 40, SIZE - 40, 40, 40],
+  ])('continues stripes and checkers exactly into a hole touching %s', async (_where, left, top, w, h) => {
+    const mask = rectMask(SIZE, SIZE, left, top, w, h);
+    const hole = pixelsWhere(mask, true);
+    for (const picture of [stripes(SIZE, SIZE, 16, Math.PI / 6), checker(SIZE, SIZE, 16)]) {
+      const rgb = (await fill(picture, mask)).images[0].rgb;
+      expect(samePixels(rgb, picture.rgb, pixelsWhere(mask, false))).toBe(true);
+      // Both textures repeat, so the known original is the right answer; antialiased stripe edges allow ~1 level.
+      expect(meanError(rgb, picture.rgb, hole)).toBeLessThan(3);
+    }
   });
 });

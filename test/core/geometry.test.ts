@@ -105,6 +105,50 @@ describe('contextCrop', () => {
     expect(contextCrop(sel, small)).toEqual({ x: 0, y: 0, width: 300, height: 200 });
   });
 
+  it('grows the free side to a bucket aspect when a document edge cuts the other side short', () => {
+    // Padding wants ~900×514 (≈ 1344×768); the document is only 600 wide. Growing the height to 600 reaches 1:1.
+    const narrow = { width: 600, height: 3000 };
+    const sel = { x: 50, y: 1500, width: 500, height: 100 };
+    const crop = contextCrop(sel, narrow)!;
+    expectValid(sel, crop, narrow);
+    expect(crop).toEqual({ x: 0, y: 1250, width: 600, height: 600 });
+    // The transpose behaves the same way.
+    const transposed = contextCrop({ x: 1500, y: 50, width: 100, height: 500 }, { width: 3000, height: 600 });
+    expect(transposed).toEqual({ x: 1250, y: 0, width: 600, height: 600 });
+  });
+
+  it('never shrinks a side to reach an aspect, and stays off-aspect only at the document edges', () => {
+    const flat = { width: 3000, height: 400 };
+    const sel = { x: 1000, y: 100, width: 1200, height: 300 };
+    const crop = contextCrop(sel, flat)!;
+    expectValid(sel, crop, flat);
+    expect(crop.height).toBe(400);
+    expect(crop.width).toBeGreaterThanOrEqual(1200 + 2 * 480);
+  });
+
+  it.each([
+    ['zero width', { x: 100, y: 100, width: 0, height: 50 }],
+    ['zero height', { x: 100, y: 100, width: 50, height: 0 }],
+    ['negative size', { x: 100, y: 100, width: -20, height: 50 }],
+    ['entirely left of the document', { x: -300, y: 100, width: 200, height: 50 }],
+  ])('returns null for a selection with %s', (_name, sel) => {
+    expect(contextCrop(sel, doc)).toBeNull();
+  });
+
+  it('clamps a selection larger than the document to the whole document', () => {
+    expect(contextCrop({ x: -500, y: -500, width: 6000, height: 5000 }, doc)).toEqual(docRect);
+  });
+
+  it.each([
+    [{ width: 100, height: 80 }, { x: 10, y: 10, width: 20, height: 20 }],
+    [{ width: 1, height: 1 }, { x: 0, y: 0, width: 1, height: 1 }],
+    [{ width: 700, height: 300 }, { x: 650, y: 250, width: 50, height: 50 }],
+  ])('stays inside a document smaller than MIN_CROP_SIDE (%o)', (document, sel) => {
+    const crop = contextCrop(sel, document)!;
+    expectValid(sel, crop, document);
+    expect(crop.height).toBe(document.height);
+  });
+
   it('returns the whole document for a select-all', () => {
     expect(contextCrop(docRect, doc)).toEqual(docRect);
   });
@@ -135,6 +179,17 @@ describe('placementProblems', () => {
   it('accepts the context crop at full and at reduced transfer size', () => {
     expect(placementProblems({ document, crop, selection }, crop)).toEqual([]);
     expect(placementProblems({ document, crop, selection }, { width: 360, height: 360 })).toEqual([]);
+  });
+
+  it('accepts every downscale transferSize produces, for crops of many aspects', () => {
+    for (const [width, height] of [[720, 720], [3000, 517], [517, 3000], [4000, 3000], [1999, 1001], [8000, 13]]) {
+      const placed = { x: 0, y: 0, width, height };
+      const sel = { x: 0, y: 0, width: 1, height: 1 };
+      for (const maxPixels of [4096, 65_536, 1_000_003, 2048 * 2048]) {
+        const image = transferSize(placed, maxPixels);
+        expect(placementProblems({ document: { width, height }, crop: placed, selection: sel }, image), `${width}×${height} → ${image.width}×${image.height}`).toEqual([]);
+      }
+    }
   });
 
   it('names each inconsistency', () => {

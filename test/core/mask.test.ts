@@ -37,4 +37,23 @@ describe('compositeByMask', () => {
     const out = compositeByMask(original, 4, generated, Uint8Array.from([0, 255]));
     expect(Array.from(out)).toEqual([1, 2, 3, 0, 9, 9, 9, 255]);
   });
+
+  it('changes nothing where generated equals original, at every soft value (no rounding drift)', () => {
+    const rgb = new Uint8Array(256 * 3);
+    for (let v = 0; v < 256; v++) rgb.set([v, v, v], v * 3);
+    for (let m = 0; m < 256; m++) {
+      const out = compositeByMask(rgb, 3, rgb, new Uint8Array(256).fill(m));
+      for (let v = 0; v < 256; v++) expect(out[v * 4], `mask ${m}, value ${v}`).toBe(v);
+    }
+  });
+
+  it('blends an RGBA original alpha toward opaque at soft values', () => {
+    const original = Uint8Array.from([0, 255, 100, 0]);
+    const generated = Uint8Array.from([255, 0, 100]);
+    for (const m of [1, 64, 127, 128, 200, 254]) {
+      const out = compositeByMask(original, 4, generated, Uint8Array.from([m]));
+      const a = m / 255;
+      expect(Array.from(out)).toEqual([Math.round(255 * a), Math.round(255 * (1 - a)), 100, Math.round(255 * a)]);
+    }
+  });
 });

@@ -26,7 +26,8 @@ export function randomField(pixels: number, centres: PatchCentres, random: Rando
  * Next-finer start: a fine target takes its coarse parent's match, doubled and shifted by the same sub-pixel offset
  * the target has from its parent, so whole regions keep copying from the same place. Matches that land on an
  * invalid centre (the hole grows by a pixel or so when halved) fall back to a random source. Distances are carried
- * over (same patch size at every level) only as vote weights for the first vote at the finer level.
+ * over only as vote weights for the first vote at the finer level: the weights are relative to a percentile of the
+ * same distances, so the finest level's smaller patches do not skew them.
  */
 export function upsampleField(
   coarse: NearestNeighbourField,

@@ -76,10 +76,13 @@ export function searchField(
     const bx = best % width;
     const by = (best - bx) / width;
     for (let w = pass.searchRadius; w >= 1; w >>= 1) {
-      let cx = bx + Math.floor((2 * random.next() - 1) * w + 0.5);
-      let cy = by + Math.floor((2 * random.next() - 1) * w + 0.5);
-      cx = cx < minX ? minX : cx > maxX ? maxX : cx;
-      cy = cy < minY ? minY : cy > maxY ? maxY : cy;
+      // Uniform over the window cut to the valid centres (clamping a sample instead would pile them on the border).
+      const left = bx - w > minX ? bx - w : minX;
+      const right = bx + w < maxX ? bx + w : maxX;
+      const top = by - w > minY ? by - w : minY;
+      const bottom = by + w < maxY ? by + w : maxY;
+      const cx = left + Math.floor(random.next() * (right - left + 1));
+      const cy = top + Math.floor(random.next() * (bottom - top + 1));
       const candidate = cy * width + cx;
       if (candidate === best || !isSource[candidate]) continue;
       const d = patchDistance(image, width, radius, t, candidate, bestDistance);

@@ -91,8 +91,9 @@ function growInterval(start: number, length: number, target: number, limit: numb
 
 /**
  * The context-crop rule: selection bounds (clamped to the document) + padding, at least MIN_CROP_SIDE per side,
- * grown toward the aspect of the nearest working bucket, then shifted/clamped into the document. The result always
- * contains the clamped selection and lies inside the document; only a document edge can keep it off-aspect.
+ * grown toward the aspect of the nearest working bucket, then shifted/clamped into the document; where a document edge
+ * caps one side, the other grows to a reachable bucket aspect, or — past the widest bucket — loses padding. The
+ * result always contains the clamped selection and lies inside the document.
  * Returns null when the selection does not touch the document.
  */
 export function contextCrop(selection: Rect, document: Size): Rect | null {
@@ -119,8 +120,15 @@ export function contextCrop(selection: Rect, document: Size): Rect | null {
     const aspect = nearestBucketAspect(w / h, 'at least');
     if (aspect !== null) [x, w] = growInterval(bounds.x, bounds.width, Math.max(w, Math.round(h * aspect)), document.width);
   }
+  // Past the most extreme bucket the resize would squash the picture: trim padding off the long side toward that
+  // bucket's aspect (never into the selection), trading side context for undistorted content.
+  if (w / h > MAX_BUCKET_ASPECT) [x, w] = growInterval(bounds.x, bounds.width, Math.round(h * MAX_BUCKET_ASPECT), document.width);
+  else if (w / h < 1 / MAX_BUCKET_ASPECT) [y, h] = growInterval(bounds.y, bounds.height, Math.round(w * MAX_BUCKET_ASPECT), document.height);
   return { x, y, width: w, height: h };
 }
+
+/** The widest bucket's aspect (1536×640); the buckets are symmetric, so the tallest is its inverse. */
+const MAX_BUCKET_ASPECT = Math.max(...SDXL_BUCKETS.map((b) => b.width / b.height));
 
 /** The bucket aspect nearest to `aspect` (log space) on one side of it, or null when no bucket lies on that side. */
 function nearestBucketAspect(aspect: number, side: 'at most' | 'at least'): number | null {

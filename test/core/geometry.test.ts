@@ -117,13 +117,20 @@ describe('contextCrop', () => {
     expect(transposed).toEqual({ x: 1250, y: 0, width: 600, height: 600 });
   });
 
-  it('never shrinks a side to reach an aspect, and stays off-aspect only at the document edges', () => {
+  it('trims side padding rather than squash past the widest bucket, never cutting into the selection', () => {
     const flat = { width: 3000, height: 400 };
     const sel = { x: 1000, y: 100, width: 1200, height: 300 };
     const crop = contextCrop(sel, flat)!;
     expectValid(sel, crop, flat);
-    expect(crop.height).toBe(400);
-    expect(crop.width).toBeGreaterThanOrEqual(1200 + 2 * 480);
+    // 400 high caps the crop; 400 × 2.4 = 960 would cut the 1200-wide selection, so it keeps exactly the selection.
+    expect(crop).toEqual({ x: 1000, y: 0, width: 1200, height: 400 });
+
+    const narrow = { x: 1000, y: 100, width: 600, height: 200 };
+    expect(contextCrop(narrow, flat)).toEqual({ x: 820, y: 0, width: 960, height: 400 });
+
+    const tall = { width: 400, height: 3000 };
+    const column = { x: 100, y: 1000, width: 200, height: 600 };
+    expect(contextCrop(column, tall)).toEqual({ x: 0, y: 820, width: 400, height: 960 });
   });
 
   it.each([

@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ElemType, EncodedModel, ExternalDataOptions } from './onnx/graph-builder';
+import type { ElemType, EncodedModel, ExternalDataOptions } from '../../service/graphs/onnx-graph';
 import {
   modelIndexConfig,
   schedulerConfig,

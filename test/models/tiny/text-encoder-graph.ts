@@ -1,6 +1,6 @@
 // Tiny CLIP text encoders with optimum's I/O: every hidden_states.k is a different cheap function of the token ids.
-import { GraphBuilder } from '../onnx/graph-builder';
-import type { ElemType, ExternalDataOptions, EncodedModel, ValueSpec } from '../onnx/graph-builder';
+import { GraphBuilder } from '../../../service/graphs/onnx-graph';
+import type { ElemType, ExternalDataOptions, EncodedModel, ValueSpec } from '../../../service/graphs/onnx-graph';
 import { EMBED_ROWS, MAX_POSITIONS, RESIDUAL_GAIN, SMALL_DIM } from './parameters';
 import type { TextEncoderParameters } from './parameters';
 

@@ -1,7 +1,7 @@
 // Tiny oracle UNet with optimum's I/O: returns the exact ε for a known clean latent x0*, so any correct sampler
 // converges to x0* (and CFG to x0_u + g·(x0_c − x0_u)) whatever the scheduler, steps or seed.
-import { GraphBuilder } from '../onnx/graph-builder';
-import type { ElemType, EncodedModel, ExternalDataOptions } from '../onnx/graph-builder';
+import { GraphBuilder } from '../../../service/graphs/onnx-graph';
+import type { ElemType, EncodedModel, ExternalDataOptions } from '../../../service/graphs/onnx-graph';
 import { COLOUR_AMPLITUDE, TIME_IDS_SHIFT, VAE_ENCODER_BIAS, VAE_ENCODER_MATRIX, VAE_SCALING_FACTOR } from './parameters';
 import type { TinyParameters } from './parameters';
 

@@ -1,6 +1,6 @@
 // Tiny invertible VAE with optimum's I/O: 8×8 block average ↔ a fixed affine colour/latent map.
-import { GraphBuilder } from '../onnx/graph-builder';
-import type { ElemType, EncodedModel } from '../onnx/graph-builder';
+import { GraphBuilder } from '../../../service/graphs/onnx-graph';
+import type { ElemType, EncodedModel } from '../../../service/graphs/onnx-graph';
 import { VAE_ENCODER_BIAS, VAE_ENCODER_MATRIX, VAE_LOGVAR } from './parameters';
 import type { TinyParameters } from './parameters';
 

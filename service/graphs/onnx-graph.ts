@@ -1,4 +1,4 @@
-// A minimal ONNX graph builder over `onnx-proto` (ONNX 1.10 schema): just enough to write small test models.
+// A minimal ONNX graph builder over `onnx-proto` (ONNX 1.10 schema): the encoder behind every graph genfill writes.
 import onnxProto from 'onnx-proto';
 
 // onnx-proto is CommonJS; under Node ESM only its default export is visible.

@@ -126,9 +126,16 @@ export interface JobCreated {
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
+export type ProgressUnit = 'step' | 'pass';
+
 export interface JobProgress {
-  /** What the engine is doing: loading models, encoding, denoising steps, decoding. */
+  /** What the engine is doing: loading models, encoding, denoising steps (or fill passes), decoding. */
   phase: 'queued' | 'loading' | 'preparing' | 'denoising' | 'finishing' | 'done';
+  /**
+   * What `step`/`steps` count: SDXL's denoising steps, or the classic fill's PatchMatch passes (say "pass k of n").
+   * Additive; absent means `step`.
+   */
+  unit?: ProgressUnit;
   /** Variation being denoised (0-based), or null when all variations run together in one batch. */
   variation: number | null;
   variations: number;
@@ -149,10 +156,10 @@ export interface ResultInfo {
 
 /**
  * Codes of non-fatal job remarks: `prompt_unused` — a prompt was given but the engine that answered (classic) does
- * not read prompts (install a model: `npx genfill model install`); `prompt_truncated` — tokens beyond the 77-token
- * limit were ignored; `other` — anything else.
+ * not read prompts; the message says how to add a model (`npx genfill model install`). `other` — anything else
+ * (truncated prompt tokens, placement remarks, …); show the message.
  */
-export const WARNING_CODES = ['prompt_unused', 'prompt_truncated', 'other'] as const;
+export const WARNING_CODES = ['prompt_unused', 'other'] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 
 export interface JobWarning {

@@ -229,10 +229,12 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const t = tracker.update(p);
         const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
-        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}`);
+        const phase = t.unit === 'pass' && t.phase === 'denoising' ? 'filling' : t.phase;
+        progress.update(t.fraction, `${phase} ${where}${t.unit ?? 'step'} ${t.step} of ${t.steps}${eta}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));
     progress.done();
+    if (outcome.cancelled) say(io.stderr, `cancelled: writing the ${outcome.results.length} variation(s) that had finished`);
     for (const warning of [...inputs.warnings, ...outcome.warnings]) say(io.stderr, `warning: ${warning}`);
     for (const [index, result] of outcome.results.entries()) {
       const path = variationPath(out, index, outcome.results.length);

@@ -4,7 +4,7 @@
  * or out of them is plain typed data, so it can be posted between threads.
  */
 import type { EngineName, SchedulerName } from '../../core/params';
-import type { EngineStatus } from '../../core/protocol';
+import type { EngineStatus, ProgressUnit } from '../../core/protocol';
 
 /** What to generate, as the client asked for it (defaults applied). */
 export interface GenerationSettings {
@@ -28,6 +28,11 @@ export interface EngineJob extends GenerationSettings {
   mask: Uint8Array;
   /** One seed per variation: seed, seed+1, … */
   seeds: number[];
+  /**
+   * Soft-edge denoising (SDXL): the soft mask steers every step (pipeline/soft-inpainting.ts). The service sets it
+   * for feathered selections unless the client turned it off; absent = diffusers' path exactly.
+   */
+  softInpainting?: boolean;
 }
 
 export interface EnginePreview {
@@ -41,6 +46,8 @@ export interface EngineProgress {
   phase: 'loading' | 'preparing' | 'denoising' | 'finishing';
   /** Variation being worked on (0-based), or null when all variations advance together in one batch. */
   variation: number | null;
+  /** What a step is: a denoising step (default) or a fill pass (classic). */
+  unit?: ProgressUnit;
   /** Steps done within the current variation (or batch), 0..steps. */
   step: number;
   steps: number;
@@ -76,11 +83,17 @@ export interface Engine {
   dispose(): Promise<void>;
 }
 
-/** Thrown by an engine when `isCancelled()` turned true; the queue maps it to the `cancelled` state. */
+/**
+ * Thrown by an engine when `isCancelled()` turned true; the queue maps it to the `cancelled` state. `finished` holds
+ * the variations completed before the cancel, which the job keeps.
+ */
 export class CancelledError extends Error {
-  constructor() {
+  readonly finished: EngineImage[];
+
+  constructor(finished: readonly EngineImage[] = []) {
     super('cancelled');
     this.name = 'CancelledError';
+    this.finished = [...finished];
   }
 }
 

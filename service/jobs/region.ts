@@ -6,11 +6,13 @@ import { pickWorkingSize, transferSize, type Rect, type Size } from '../../core/
 import { compositeByMask } from '../../core/mask';
 import type { EngineName } from '../../core/params';
 import type { EngineImage, EngineJob } from '../engines/engine';
+import { colourMatchArea, matchColours } from '../imaging/colour-match';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
 import type { CropInputs } from './inputs';
 import type { ResolvedParams } from './params';
 import { variationSeeds } from './params';
+import { isSoftSelection } from '../pipeline/soft-inpainting';
 
 /** PatchMatch cost grows with the pixel count; beyond this the crop is filled downscaled, then upscaled back. */
 export const CLASSIC_MAX_PIXELS = 1_500_000;
@@ -43,6 +45,8 @@ export async function prepareEngineJob(inputs: CropInputs, params: ResolvedParam
     strength: params.strength,
     scheduler: params.scheduler,
     seeds: variationSeeds(params.seed, params.variations),
+    // Decided on the crop's own mask: resampling adds a band of soft values along every edge.
+    softInpainting: engine === 'sdxl' && params.softInpainting && isSoftSelection(inputs.mask.data, inputs.mask.width, inputs.mask.height),
   };
 }
 
@@ -80,20 +84,28 @@ export function maskBounds(mask: Pixels): Rect | null {
 /**
  * Back to the crop size, composited over the original by the soft mask: outside the mask the original bytes
  * exactly, inside generated, soft values blended. Outside the mask's bounds the result is the original, so only
- * the bounds are resampled and blended; the rest is a copy made by libvips off the event loop.
+ * the bounds are resampled and blended (with colour match, the ring around them too); the rest is a copy made by
+ * libvips off the event loop.
  */
-export async function compositeResult(generated: EngineImage, inputs: CropInputs, bounds: Rect): Promise<ResultImage> {
+export async function compositeResult(
+  generated: EngineImage,
+  inputs: CropInputs,
+  bounds: Rect,
+  options: { colourMatch: boolean } = { colourMatch: false },
+): Promise<ResultImage> {
   const { image, mask } = inputs;
   const { width, height } = image;
+  const area = options.colourMatch ? colourMatchArea(bounds, image) : bounds;
   const [patch, out] = await Promise.all([
-    resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, bounds),
+    resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, area),
     toRgbaCopy(image),
   ]);
+  if (options.colourMatch) matchColours({ generated: patch.data, original: image, mask: mask.data, area });
   const channels = image.channels === 4 ? 4 : 3;
   for (let y = bounds.y; y < bounds.y + bounds.height; y++) {
     const start = y * width + bounds.x;
     const end = start + bounds.width;
-    const patchRow = (y - bounds.y) * bounds.width * 3;
+    const patchRow = ((y - area.y) * area.width + bounds.x - area.x) * 3;
     compositeByMask(
       image.data.subarray(start * channels, end * channels),
       channels,

@@ -123,11 +123,12 @@ describe('the service runs sdxl at the bucket and returns the crop size', () => 
     expect(final.results[0]).toMatchObject({ width: 120, height: 60 });
   });
 
-  it('auto takes the classic fill for an empty prompt when the client asks to remove', async () => {
+  it('auto removes with sdxl over a classic prefill for an empty prompt when the client asks to remove', async () => {
     await waitForHealth(service.url, (h) => h.defaultEngine === 'sdxl');
     const crop = makeCrop(120, 60, 3);
-    const removing = await submit(service.url, rawJobForm(crop, { prompt: '  ', emptyPrompt: 'remove', variations: 1 }));
-    expect((await waitForJob(service.url, removing.id)).at(-1)!.engine).toBe('classic');
+    const removing = await submit(service.url, rawJobForm(crop, { prompt: '  ', emptyPrompt: 'remove', steps: 2, variations: 2 }));
+    const removed = (await waitForJob(service.url, removing.id)).at(-1)!;
+    expect([removed.state, removed.engine, removed.results.length]).toEqual(['succeeded', 'sdxl', 2]);
     // A prompt wins over the remove mode: there is something to paint.
     const painting = await submit(service.url, rawJobForm(crop, { prompt: 'a boat', emptyPrompt: 'remove', steps: 1, variations: 1 }));
     expect((await waitForJob(service.url, painting.id)).at(-1)!.engine).toBe('sdxl');

@@ -17,6 +17,7 @@ import { decodeCropInputs } from './jobs/inputs';
 import { resolveParams } from './jobs/params';
 import { ProgressTracker } from './jobs/progress';
 import { runInpaint } from './jobs/run-inpaint';
+import { promptUnusedWarning } from './jobs/warnings';
 import { createLogger } from './log';
 import { engineSettings, SERVICE_VERSION, startService } from './main';
 import { CancelFlag } from './worker/cancel-flag';
@@ -218,6 +219,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
       if (sdxl?.state !== 'ready') say(io.stderr, `warning: the SDXL model is ${sdxl?.state ?? 'missing'}: ${sdxl?.reason ?? 'no reason given'}`);
     }
     const engine = chooseEngine(params, host.engineStatuses());
+    const unused = promptUnusedWarning(params.prompt, engine, host.engineStatuses().find((s) => s.name === 'sdxl'));
+    if (unused) say(io.stderr, `warning: ${unused.message}`);
     say(io.stderr, `engine ${engine}, seed ${params.seed}, ${inputs.image.width}×${inputs.image.height}`);
     const tracker = new ProgressTracker(params.variations, params.steps);
     const cancel = new CancelFlag();

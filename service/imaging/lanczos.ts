@@ -70,6 +70,45 @@ function clip8(sum: number): number {
   return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
+/** One row of the horizontal pass, all channels of a pixel accumulated together. */
+function horizontalRow(src: Uint8Array, inRow: number, dst: Uint8Array, outRow: number, channels: number, axis: AxisWeights, count: number): void {
+  const { bounds, weights, taps } = axis;
+  for (let o = 0; o < count; o++) {
+    const n = bounds[o * 2 + 1];
+    const k = o * taps;
+    let p = inRow + bounds[o * 2] * channels;
+    let s0 = HALF;
+    let s1 = HALF;
+    let s2 = HALF;
+    let s3 = HALF;
+    if (channels === 1) {
+      for (let t = 0; t < n; t++) s0 += src[p + t] * weights[k + t];
+    } else if (channels === 3) {
+      for (let t = 0; t < n; t++, p += 3) {
+        const w = weights[k + t];
+        s0 += src[p] * w;
+        s1 += src[p + 1] * w;
+        s2 += src[p + 2] * w;
+      }
+    } else {
+      for (let t = 0; t < n; t++, p += 4) {
+        const w = weights[k + t];
+        s0 += src[p] * w;
+        s1 += src[p + 1] * w;
+        s2 += src[p + 2] * w;
+        s3 += src[p + 3] * w;
+      }
+    }
+    const q = outRow + o * channels;
+    dst[q] = clip8(s0);
+    if (channels > 1) {
+      dst[q + 1] = clip8(s1);
+      dst[q + 2] = clip8(s2);
+      if (channels === 4) dst[q + 3] = clip8(s3);
+    }
+  }
+}
+
 /**
  * Resizes `pixels` to `size` (aspect not preserved); with `region`, computes only that rectangle of the resized image
  * (bit-identical to resizing all and cropping). Sizes that do not change skip their pass, as Pillow does.
@@ -91,27 +130,11 @@ export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x:
 
   // Horizontal pass: source rows [rowFirst, rowEnd) → the region's columns, 8-bit like Pillow's intermediate image.
   const rowBytes = rw * channels;
-  let temp: Uint8Array;
+  const temp = new Uint8Array(rows * rowBytes);
   if (needHorizontal) {
-    temp = new Uint8Array(rows * rowBytes);
-    const { bounds, weights, taps } = axisWeights(inWidth, size.width, rx, rw);
-    for (let r = 0; r < rows; r++) {
-      const inRow = (rowFirst + r) * inWidth * channels;
-      const outRow = r * rowBytes;
-      for (let o = 0; o < rw; o++) {
-        const first = bounds[o * 2];
-        const n = bounds[o * 2 + 1];
-        const k = o * taps;
-        for (let c = 0; c < channels; c++) {
-          let sum = HALF;
-          let p = inRow + first * channels + c;
-          for (let t = 0; t < n; t++, p += channels) sum += data[p] * weights[k + t];
-          temp[outRow + o * channels + c] = clip8(sum);
-        }
-      }
-    }
+    const axis = axisWeights(inWidth, size.width, rx, rw);
+    for (let r = 0; r < rows; r++) horizontalRow(data, (rowFirst + r) * inWidth * channels, temp, r * rowBytes, channels, axis, rw);
   } else {
-    temp = new Uint8Array(rows * rowBytes);
     for (let r = 0; r < rows; r++) {
       const from = ((rowFirst + r) * inWidth + rx) * channels;
       temp.set(data.subarray(from, from + rowBytes), r * rowBytes);
@@ -119,20 +142,22 @@ export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x:
   }
   if (!vertical) return { width: rw, height: rh, channels, data: temp };
 
-  // Vertical pass over the intermediate rows.
+  // Vertical pass: each output row accumulates whole intermediate rows (sequential reads, one multiply per byte).
   const out = new Uint8Array(rh * rowBytes);
+  // Int32 holds every sum: |Σ w·v| ≤ 255·Σ|w| < 2^31 at 22-bit weights (Pillow relies on the same).
+  const sums = new Int32Array(rowBytes);
   const { bounds, weights, taps } = vertical;
   for (let o = 0; o < rh; o++) {
     const first = bounds[o * 2] - rowFirst;
     const n = bounds[o * 2 + 1];
-    const k = o * taps;
-    const outRow = o * rowBytes;
-    for (let i = 0; i < rowBytes; i++) {
-      let sum = HALF;
-      let p = first * rowBytes + i;
-      for (let t = 0; t < n; t++, p += rowBytes) sum += temp[p] * weights[k + t];
-      out[outRow + i] = clip8(sum);
+    sums.fill(HALF);
+    for (let t = 0; t < n; t++) {
+      const w = weights[o * taps + t];
+      const from = (first + t) * rowBytes;
+      for (let i = 0; i < rowBytes; i++) sums[i] += temp[from + i] * w;
     }
+    const outRow = o * rowBytes;
+    for (let i = 0; i < rowBytes; i++) out[outRow + i] = clip8(sums[i]);
   }
   return { width: rw, height: rh, channels, data: out };
 }

@@ -35,8 +35,12 @@ function expectMatches(actual: ArrayLike<number>, exact: readonly number[]): voi
   let checked = 0;
   exact.forEach((v, i) => {
     const tie = Math.abs((v % 1) - 0.5) < 1e-3;
-    if (tie) expect(Math.abs(actual[i] - to8(v))).toBeLessThanOrEqual(1);
-    else (expect(actual[i], `output ${i} (exact ${v.toFixed(4)})`).toBe(to8(v)), checked++);
+    if (tie) {
+      expect(Math.abs(actual[i] - to8(v))).toBeLessThanOrEqual(1);
+    } else {
+      expect(actual[i], `output ${i} (exact ${v.toFixed(4)})`).toBe(to8(v));
+      checked++;
+    }
   });
   expect(checked).toBeGreaterThan(exact.length * 0.9);
 }

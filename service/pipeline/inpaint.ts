@@ -125,7 +125,7 @@ export async function inpaint(models: SdxlModels, job: EngineJob, context: Engin
   const schedulers = seeds.map(() => createScheduler(job.scheduler, schedulerConfig, job.steps));
   const generators = seeds.map((seed) => createGenerator(seed));
   // Soft-edge denoising (soft-inpainting.ts); without it every step below is diffusers' own.
-  const soft = job.softInpainting ? new SoftBlend(job.mask, width, height, stepsToRun) : null;
+  const soft = job.softInpainting ? new SoftBlend(job.mask, width, height, job.steps) : null;
 
   // 5. VAE-encode the image (when strength < 1 keeps some of it, or soft edges need it) and the masked image, once.
   throwIfCancelled();

@@ -1,10 +1,12 @@
 /**
  * Soft-edge denoising: differential diffusion (Levin & Fried 2023; diffusers'
  * `StableDiffusionXLDifferentialImg2ImgPipeline`, A1111's "soft inpainting"). A feathered selection is a per-pixel
- * amount of change s ∈ [0,1]. Before denoising step i of N, every latent cell whose s is below 1 − i/N is replaced
- * by the original image's latents noised to that step's level (the scheduler's add_noise with the variation's initial
- * noise). Cells with s = 1 are free from the first step, s = 0.5 from the middle one, s → 0 only at the end, so the
- * feathered band is generated with less and less freedom instead of cross-faded afterwards.
+ * amount of change s ∈ [0,1]. Before the i-th step run (i = 0, 1, …), every latent cell whose s is below 1 − i/N
+ * (N = the job's steps, as diffusers' thresholds `arange(N)/N`; with strength < 1 fewer steps run and the softest
+ * cells stay pinned) is replaced by the original image's latents noised to that step's level (the scheduler's
+ * add_noise with the variation's initial noise). Cells with s = 1 are free from the first step, s = 0.5 from the
+ * middle one, s → 0 only at the end, so the feathered band is generated with less and less freedom instead of
+ * cross-faded afterwards.
  *
  * What the UNet sees: its mask and masked-image channels stay exactly diffusers' (binarised at 0.5). The inpainting
  * UNet was trained on binary masks only; the soft part of the selection is expressed by this per-step blending alone.
@@ -48,8 +50,9 @@ export function isSoftSelection(mask: Uint8Array, width: number, height: number)
 }
 
 /**
- * For each latent cell, the first step (0..steps) at which it is denoised freely: ⌈(1 − s)·N⌉ with s the mean of its
- * 8×8 pixel block (area average, like the antialiased resize diffusers applies to the change map). N = never.
+ * For each latent cell, the first step run (0..steps) at which it is denoised freely: ⌈(1 − s)·N⌉ — diffusers pins
+ * while map > i/N with map = 1 − s — where s is the mean of the cell's 8×8 pixel block. N (or more than the steps
+ * run) = never.
  */
 export function releaseSteps(mask: Uint8Array, width: number, height: number, steps: number): Uint16Array {
   const latentWidth = width / VAE_SCALE;
@@ -80,8 +83,9 @@ export class SoftBlend {
   readonly #noises: Float32Array[] = [];
   readonly #noised: Float32Array;
 
-  constructor(mask: Uint8Array, width: number, height: number, stepsToRun: number) {
-    this.#release = releaseSteps(mask, width, height, stepsToRun);
+  /** `steps`: the job's step count before strength (N), not the steps run. */
+  constructor(mask: Uint8Array, width: number, height: number, steps: number) {
+    this.#release = releaseSteps(mask, width, height, steps);
     this.#noised = new Float32Array(LATENT_CHANNELS * this.#release.length);
   }
 
@@ -91,7 +95,7 @@ export class SoftBlend {
     this.#noises[v] = noise.slice();
   }
 
-  /** Before step `i` (absolute index `stepIndex`): cells not yet released take the noised original latents. */
+  /** Before the i-th step run (absolute index `stepIndex`): cells not yet released take the noised original latents. */
   pin(v: number, i: number, stepIndex: number, scheduler: Scheduler, latents: Float32Array): void {
     const release = this.#release;
     const plane = release.length;

@@ -12,8 +12,10 @@
  */
 import type { Rect, Size } from '../../core/geometry';
 
-/** Fewer ring pixels than this give no reliable statistics: nothing is changed. */
+/** Fewer ring samples than this give no reliable statistics: nothing is changed. */
 export const MIN_RING_PIXELS = 64;
+/** Ring statistics read at most about this many pixels (evenly strided): more change nothing but the time. */
+const RING_SAMPLES = 65_536;
 /** The spread is scaled by at most this factor either way (a flat ring must not blow up the region's texture). */
 const MAX_GAIN = 2;
 
@@ -32,10 +34,7 @@ export function colourMatchArea(bounds: Rect, crop: Size): Rect {
   return { x, y, width: right - x, height: bottom - y };
 }
 
-const SRGB_TO_LINEAR = Float64Array.from({ length: 256 }, (_, v) => {
-  const c = v / 255;
-  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-});
+const SRGB_TO_LINEAR = Float64Array.from({ length: 256 }, (_, v) => srgbToLinear(v / 255));
 // D65 white.
 const XN = 0.95047;
 const ZN = 1.08883;
@@ -64,10 +63,23 @@ export function rgbToLab(r: number, g: number, b: number, out: Float64Array): vo
   out[2] = 200 * (fy - fz);
 }
 
+function srgbToLinear(v: number): number {
+  return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+}
+
+/** LINEAR_STEPS[b] is the linear value where sRGB byte b begins ((b − ½)/255 encoded); b = 1..255. */
+const LINEAR_STEPS = Float64Array.from({ length: 256 }, (_, b) => (b === 0 ? -Infinity : srgbToLinear((b - 0.5) / 255)));
+
+/** Linear → the 8-bit sRGB value it rounds to (clamped): a binary search instead of a pow per channel. */
 function linearToSrgb8(c: number): number {
-  const v = c <= 0.0031308 ? 12.92 * c : 1.055 * c ** (1 / 2.4) - 0.055;
-  const byte = Math.round(v * 255);
-  return byte < 0 ? 0 : byte > 255 ? 255 : byte;
+  let low = 0;
+  let high = 255;
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (LINEAR_STEPS[mid] <= c) low = mid;
+    else high = mid - 1;
+  }
+  return low;
 }
 
 /** CIELAB (D65) → 8-bit sRGB (rounded, clamped), written into out[0..2]. */
@@ -95,24 +107,26 @@ export function colourCorrection(input: ColourMatchInput): { gain: Float64Array;
   const { generated, original, mask, area } = input;
   const sums = new Float64Array(12); // generated Σ, Σ² then original Σ, Σ², for L, a, b
   const lab = new Float64Array(3);
+  // A stride over the area's pixels; odd, so it does not fall into step with the rows.
+  const stride = Math.max(1, Math.floor((area.width * area.height) / RING_SAMPLES)) | 1;
   let n = 0;
-  for (let y = area.y; y < area.y + area.height; y++) {
-    for (let x = area.x; x < area.x + area.width; x++) {
-      const p = y * original.width + x;
-      if (mask[p] !== 0) continue;
-      n++;
-      const g = ((y - area.y) * area.width + (x - area.x)) * 3;
-      rgbToLab(generated[g], generated[g + 1], generated[g + 2], lab);
-      for (let c = 0; c < 3; c++) {
-        sums[c] += lab[c];
-        sums[3 + c] += lab[c] * lab[c];
-      }
-      const o = p * original.channels;
-      rgbToLab(original.data[o], original.data[o + 1], original.data[o + 2], lab);
-      for (let c = 0; c < 3; c++) {
-        sums[6 + c] += lab[c];
-        sums[9 + c] += lab[c] * lab[c];
-      }
+  for (let i = 0; i < area.width * area.height; i += stride) {
+    const y = area.y + Math.floor(i / area.width);
+    const x = area.x + (i % area.width);
+    const p = y * original.width + x;
+    if (mask[p] !== 0) continue;
+    n++;
+    const g = ((y - area.y) * area.width + (x - area.x)) * 3;
+    rgbToLab(generated[g], generated[g + 1], generated[g + 2], lab);
+    for (let c = 0; c < 3; c++) {
+      sums[c] += lab[c];
+      sums[3 + c] += lab[c] * lab[c];
+    }
+    const o = p * original.channels;
+    rgbToLab(original.data[o], original.data[o + 1], original.data[o + 2], lab);
+    for (let c = 0; c < 3; c++) {
+      sums[6 + c] += lab[c];
+      sums[9 + c] += lab[c] * lab[c];
     }
   }
   if (n < MIN_RING_PIXELS) return null;

@@ -94,6 +94,8 @@ const INPAINT_OPTIONS = {
   guidance: { type: 'string' },
   engine: { type: 'string' },
   'empty-prompt': { type: 'string' },
+  'no-soft-inpainting': { type: 'boolean' },
+  'no-color-match': { type: 'boolean' },
   model: { type: 'string' },
   provider: { type: 'string' },
   'low-memory': { type: 'boolean' },
@@ -117,6 +119,9 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
   --guidance X        ${LIMITS.guidance.min}..${LIMITS.guidance.max}, default ${LIMITS.guidance.default}
   --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
   --empty-prompt MODE ${EMPTY_PROMPT_MODES.join('|')}: with --engine auto and --prompt "", remove = classic fill
+                      (then SDXL over it when a model is given)
+  --no-soft-inpainting  plain diffusers denoising for a feathered mask (default: soft-edge denoising)
+  --no-color-match    no colour match of the fill to its surroundings
   --model DIR         SDXL model folder (env GENFILL_MODEL)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
   --low-memory        release the text encoders after encoding (less RAM)
@@ -188,6 +193,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     guidance: numberFlag('guidance', values.guidance),
     engine: values.engine as JobParams['engine'],
     emptyPrompt: values['empty-prompt'] as JobParams['emptyPrompt'],
+    ...(values['no-soft-inpainting'] && { softInpainting: false }),
+    ...(values['no-color-match'] && { colorMatch: false }),
   };
   const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
   const [imageBytes, maskBytes] = await Promise.all([readInput('image', values.image), readInput('mask', values.mask)]);

@@ -1,6 +1,7 @@
 /**
- * Region handling around an engine run: pick the working size for the engine, resample the crop to it (lanczos3,
- * up or down), and bring each result back to the crop size, composited over the original by the soft mask.
+ * Region handling around an engine run: pick the working size for the engine, resample the crop to it (Pillow's
+ * Lanczos-3, up or down), decide soft-edge denoising, and bring each result back to the crop size, colour-matched
+ * (SDXL) and composited over the original by the soft mask.
  */
 import { pickWorkingSize, transferSize, type Rect, type Size } from '../../core/geometry';
 import { compositeByMask } from '../../core/mask';
@@ -9,10 +10,10 @@ import type { EngineImage, EngineJob } from '../engines/engine';
 import { colourMatchArea, matchColours } from '../imaging/colour-match';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
+import { isSoftSelection } from '../pipeline/soft-inpainting';
 import type { CropInputs } from './inputs';
 import type { ResolvedParams } from './params';
 import { variationSeeds } from './params';
-import { isSoftSelection } from '../pipeline/soft-inpainting';
 
 /** PatchMatch cost grows with the pixel count; beyond this the crop is filled downscaled, then upscaled back. */
 export const CLASSIC_MAX_PIXELS = 1_500_000;

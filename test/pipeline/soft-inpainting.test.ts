@@ -1,7 +1,7 @@
 // Soft-edge denoising (differential diffusion): which selections count as soft, when each latent cell is released,
 // that the blending turns a soft ramp into a graded, monotone transition, and that the pipeline without it is
 // untouched.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CancelledError } from '../../service/engines/engine';
 import { inpaint } from '../../service/pipeline/inpaint';
 import { createScheduler, SDXL_SCHEDULER_CONFIG } from '../../service/pipeline/schedulers';
@@ -120,6 +120,38 @@ describe.skipIf(!haveTokenizer)('soft inpainting in the pipeline (fp32 tiny mode
         expect(maxDeviation(rgb, 64, 0, 16, IMAGE_COLOUR)).toBeGreaterThan(20);
       }
     }
+  });
+
+  it('pins exactly the cells not yet released: the UNet sees them differ from the plain run, the others not', async () => {
+    // Records the noisy latents (channels 0–3 of the first batch row) the UNet is given at every step.
+    const trajectory = async (softInpainting: boolean): Promise<Float32Array[]> => {
+      const steps: Float32Array[] = [];
+      const original = models.unet.run.bind(models.unet);
+      const spy = vi.spyOn(models.unet, 'run').mockImplementation((feeds, fetch) => {
+        steps.push((feeds.sample.tensor.data as Float32Array).slice(0, 4 * 8 * 6));
+        return original(feeds, fetch);
+      });
+      try {
+        await inpaint(models, { ...softJob({ seeds: [9], steps: 8 }), softInpainting }, recordingContext(), { batchVariations: false });
+        return steps;
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const [soft, plain] = [await trajectory(true), await trajectory(false)];
+    const release = releaseSteps(softJob().mask, 64, 48, 8);
+    expect(new Set(release).size).toBeGreaterThan(3);
+    const plane = release.length;
+    expect(soft).toHaveLength(plain.length);
+    soft.forEach((latents, i) => {
+      for (let k = 0; k < plane; k++) {
+        const same = [0, 1, 2, 3].every((c) => latents[c * plane + k] === plain[i][c * plane + k]);
+        // Free from the start (or pinned only at step 0, where pinning changes nothing): the plain trajectory.
+        if (release[k] <= 1) expect(same, `step ${i}, cell ${k}`).toBe(true);
+        // Still pinned after step 0: the original's latents, not where the plain run went.
+        else if (i >= 1 && release[k] > i) expect(same, `step ${i}, cell ${k}`).toBe(false);
+      }
+    });
   });
 
   it('a cancel hands over the variations already decoded', async () => {

@@ -1,7 +1,7 @@
 /**
- * `genfill serve | inpaint | doctor` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
+ * `genfill serve | inpaint | doctor | model` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
  * in-process (same worker host and imaging code, no server); `doctor` checks the model folder and the execution
- * providers. Commands are a table; each returns its exit code.
+ * providers; `model install` downloads a model from Hugging Face. Commands are a table; each returns its exit code.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -19,6 +19,9 @@ import { ProgressTracker } from './jobs/progress';
 import { runInpaint } from './jobs/run-inpaint';
 import { createLogger } from './log';
 import { engineSettings, SERVICE_VERSION, startService } from './main';
+import { hubCacheDir } from './models/hub-cache';
+import { DEFAULT_INSTALL_REPO, installFromHub } from './models/hub-download';
+import { ByteProgressBar, formatBytes } from './models/progress-bar';
 import { CancelFlag } from './worker/cancel-flag';
 import { EngineWorkerHost } from './worker/engine-host';
 
@@ -289,6 +292,70 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// model: install (download from the Hugging Face hub)
+
+const modelInstallHelp = (env: CliIo['env']) => `genfill model install [repo-id] [--revision R]
+Downloads a diffusers SDXL inpainting repo from the Hugging Face hub (default ${DEFAULT_INSTALL_REPO}: its fp16
+weights, ≈7 GB) into the Hugging Face cache, where other Hugging Face tools find it too. Every file is checked
+against the hub's sha256 / git hash; an interrupted download resumes when the command runs again.
+
+  --revision R   branch, tag or commit hash (default main)
+
+Environment: HF_HUB_CACHE or HF_HOME (where the cache is; now ${hubCacheDir(env)}), HF_TOKEN (gated or private
+repos), HF_ENDPOINT (a mirror), HF_HUB_OFFLINE.`;
+
+async function modelInstall(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { revision: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  if (values.help) return say(io.stdout, modelInstallHelp(io.env)), 0;
+  if (positionals.length > 1) throw new GenfillError('invalid_params', `one repo id at most, got ${positionals.join(' ')} (see genfill model install --help)`);
+  const repoId = positionals[0] ?? DEFAULT_INSTALL_REPO;
+  const bar = new ByteProgressBar(io.stderr);
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await installFromHub({
+      repoId,
+      revision: values.revision,
+      env: io.env,
+      userAgent: `genfill/${SERVICE_VERSION}`,
+      signal: stop.signal,
+      onPlan: (plan, cacheDir) => {
+        for (const note of plan.notes) say(io.stderr, `note: ${note}`);
+        const weights = plan.weights.map((w) => `${w.component} ${w.variant}`).join(', ');
+        say(io.stderr, `${repoId}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${weights}) into ${cacheDir}`);
+      },
+      onProgress: (p) => bar.update(p.doneBytes, p.totalBytes, p.file),
+    });
+    bar.done();
+    const byName = result.revision === 'main' ? repoId : result.snapshotDir;
+    say(io.stdout, `${repoId}@${result.revision} (${result.commit}) is installed${result.downloadedBytes ? ` (${formatBytes(result.downloadedBytes)} downloaded)` : ''}:`);
+    say(io.stdout, `  ${result.snapshotDir}`);
+    say(io.stdout, `Use it:\n  npm start -- --model ${byName}\n  npx genfill doctor --model ${byName}`);
+    return 0;
+  } finally {
+    bar.done();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+const MODEL_COMMANDS: Record<string, { run: Command; summary: string }> = {
+  install: { run: modelInstall, summary: 'install [repo-id]  download an SDXL inpainting model from Hugging Face' },
+};
+
+const MODEL_HELP = `genfill model <command>: get an SDXL inpainting model
+${Object.values(MODEL_COMMANDS).map((c) => `  genfill model ${c.summary}`).join('\n')}
+  genfill model <command> --help`;
+
+async function model(args: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === '--help' || name === '-h') return say(io.stdout, MODEL_HELP), name ? 0 : 2;
+  const command = MODEL_COMMANDS[name];
+  if (!command) return say(io.stderr, `genfill model: unknown command "${name}"\n\n${MODEL_HELP}`), 2;
+  return command.run(rest, io);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 const HELP = `genfill: local generative fill (SDXL inpainting or classic fill) for Photoshop
 
@@ -296,9 +363,10 @@ Usage:
   genfill serve [options]     run the local service (npm start)
   genfill inpaint [options]   fill one image from the command line, no server needed
   genfill doctor [--model D]  check the model folder and the execution providers
+  genfill model install       download the SDXL inpainting model (≈7 GB, resumable) into the Hugging Face cache
   genfill <command> --help    options of a command (flags, environment variables, defaults)`;
 
-const COMMANDS: Record<string, Command> = { serve, inpaint, doctor };
+const COMMANDS: Record<string, Command> = { serve, inpaint, doctor, model };
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const [name, ...rest] = argv;

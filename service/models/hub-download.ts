@@ -198,7 +198,7 @@ class BlobStore {
         break;
       } catch (error) {
         if (this.options.signal?.aborted) throw await this.stopped(file, partial);
-        const failure = error instanceof HubError ? error : new HubError('interrupted', (error as Error).message, { retryable: true, cause: error });
+        const failure = asHubError(error, partial);
         if (!failure.retryable) throw failure;
         if (attempt >= this.attempts) throw failure.kind === 'unreachable' ? failure : await this.interrupted(file, partial, failure);
         await sleep(Math.min(30_000, this.retryDelayMs * 2 ** (attempt - 1)), undefined, { signal: this.options.signal }).catch(() => undefined);
@@ -260,8 +260,6 @@ class BlobStore {
           await rm(partial, { force: true });
           throw error;
         }
-        const code = (error as { code?: string }).code;
-        if (code && DISK_ERRORS.has(code)) throw new HubError('disk', `cannot write ${partial}: ${(error as Error).message}`, { cause: error });
         if (stall.signal.aborted && !this.options.signal?.aborted) {
           throw new HubError('interrupted', `no data for ${Math.round(this.stallMs / 1000)} s`, { retryable: true, cause: error });
         }
@@ -347,6 +345,14 @@ class BlobStore {
     await writeFile(`${ref}.genfill-tmp`, this.commit);
     await rename(`${ref}.genfill-tmp`, ref);
   }
+}
+
+/** Any failure as a HubError: disk trouble is final, anything else on the wire (a reset, "terminated") is worth a retry. */
+function asHubError(error: unknown, partial: string): HubError {
+  if (error instanceof HubError) return error;
+  const code = (error as { code?: string }).code;
+  if (code && DISK_ERRORS.has(code)) return new HubError('disk', `cannot write ${partial}: ${(error as Error).message}`, { cause: error });
+  return new HubError('interrupted', (error as Error).message, { retryable: true, cause: error });
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

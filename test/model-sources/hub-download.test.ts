@@ -199,14 +199,34 @@ describe('genfill model install (fake hub)', () => {
     expect(await readdir(repoDir)).not.toContain('refs');
   });
 
-  it('the CLI prints the plan, a progress line, the snapshot and how to use it', async () => {
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let out = '';
     let err = '';
     stdout.on('data', (d: Buffer) => (out += d));
     stderr.on('data', (d: Buffer) => (err += d));
-    const code = await main(['model', 'install', repo.repoId], { stdout, stderr, env });
+    const code = await main(args, { stdout, stderr, env });
+    return { code, out, err };
+  }
+
+  it('the CLI: `model` lists its commands, `model install --help` says where files go, extra arguments are refused', async () => {
+    const group = await cli(['model']);
+    expect(group.code).toBe(2);
+    expect(group.out).toMatch(/genfill model install \[repo-id\]/);
+    const help = await cli(['model', 'install', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain(`now ${join(home, 'hub')}`);
+    expect(help.out).toContain('diffusers/stable-diffusion-xl-1.0-inpainting-0.1');
+    const extra = await cli(['model', 'install', 'a/b', 'c/d']);
+    expect(extra.code).toBe(1);
+    expect(extra.err).toBe('genfill model: one repo id at most, got a/b c/d (see genfill model install --help)\n');
+    expect((await cli(['model', 'fetch'])).code).toBe(2);
+    expect(hub.requests).toEqual([]);
+  });
+
+  it('the CLI prints the plan, a progress line, the snapshot and how to use it', async () => {
+    const { code, out, err } = await cli(['model', 'install', repo.repoId]);
     expect(err).toMatch(new RegExp(`${repo.repoId}: ${EXPECTED_FILES.length} files, 3\\.09 MB \\(text_encoder fp16, text_encoder_2 fp16, unet fp16, vae fp16\\) into ${join(home, 'hub')}`));
     expect(err).toMatch(/\[#{24}\] {2}100% {2}3\.09 MB \/ 3\.09 MB/);
     expect(code).toBe(0);

@@ -21,6 +21,8 @@ export interface ProgressBarOptions {
 
 /** The rate is measured over this window: recent enough to follow a changing link, long enough not to flicker. */
 const RATE_WINDOW_MS = 5_000;
+/** One sample per this many ms is enough for the rate (updates come per network chunk, thousands a second). */
+const SAMPLE_MS = 100;
 const BAR_WIDTH = 24;
 
 export class ByteProgressBar {
@@ -28,6 +30,7 @@ export class ByteProgressBar {
   private readonly redrawMs: number;
   private readonly lineMs: number;
   private samples: { at: number; bytes: number }[] = [];
+  private latest: { at: number; bytes: number } | undefined;
   private lastWrite = -Infinity;
   private drawn = false;
   private finished = false;
@@ -43,10 +46,11 @@ export class ByteProgressBar {
 
   update(doneBytes: number, totalBytes: number, label = ''): void {
     const at = this.now();
-    const last = this.samples.at(-1);
     // Bytes going down (a download restarting from zero) would make a negative rate: measure afresh.
-    if (last && doneBytes < last.bytes) this.samples = [];
-    this.samples.push({ at, bytes: doneBytes });
+    if (this.latest && doneBytes < this.latest.bytes) this.samples = [];
+    this.latest = { at, bytes: doneBytes };
+    const last = this.samples.at(-1);
+    if (!last || at - last.at >= SAMPLE_MS) this.samples.push(this.latest);
     while (this.samples.length > 2 && at - this.samples[1]!.at >= RATE_WINDOW_MS) this.samples.shift();
 
     const complete = doneBytes >= totalBytes;
@@ -73,7 +77,7 @@ export class ByteProgressBar {
   /** Bytes per second over the last few seconds; undefined until there is something to measure. */
   bytesPerSecond(): number | undefined {
     const first = this.samples[0];
-    const last = this.samples.at(-1);
+    const last = this.latest;
     if (!first || !last || last.at - first.at <= 0) return undefined;
     return ((last.bytes - first.bytes) * 1000) / (last.at - first.at);
   }

@@ -165,8 +165,8 @@ class BlobStore {
     }
     const blobs = join(this.repoDir, 'blobs');
     await mkdir(blobs, { recursive: true });
-    const fs = await statfs(blobs);
-    const free = fs.bavail * fs.bsize;
+    const fs = await statfs(blobs).catch(() => undefined); // a filesystem that cannot say: the download will tell
+    const free = fs ? fs.bavail * fs.bsize : Infinity;
     if (needed > free) {
       throw new HubError(
         'disk',
@@ -235,8 +235,11 @@ class BlobStore {
           digest = new BlobDigest(file);
           this.progress(file, 0);
         } else if (offset > 0 && !response.headers.get('content-range')?.startsWith(`bytes ${offset}-`)) {
+          // Bytes from elsewhere in the file: the partial cannot be continued, fetch it whole on the next try.
           await response.body?.cancel();
-          throw new HubError('http', `${file.path}: the hub answered a resume from byte ${offset} with ${response.headers.get('content-range') ?? 'no Content-Range'}`);
+          await truncate(partial, 0);
+          const answer = response.headers.get('content-range') ?? 'no Content-Range';
+          throw new HubError('interrupted', `the hub answered a resume from byte ${offset} with ${answer}`, { retryable: true });
         }
         if (!response.body) throw new HubError('interrupted', `${file.path}: the hub sent no body`, { retryable: true });
         let written = offset;
@@ -352,7 +355,9 @@ function asHubError(error: unknown, partial: string): HubError {
   if (error instanceof HubError) return error;
   const code = (error as { code?: string }).code;
   if (code && DISK_ERRORS.has(code)) return new HubError('disk', `cannot write ${partial}: ${(error as Error).message}`, { cause: error });
-  return new HubError('interrupted', (error as Error).message, { retryable: true, cause: error });
+  // fetch says "terminated" or "fetch failed"; the cause says what happened ("other side closed").
+  const cause = (error as { cause?: { message?: string } }).cause?.message;
+  return new HubError('interrupted', `${(error as Error).message}${cause ? `: ${cause}` : ''}`, { retryable: true, cause: error });
 }
 
 async function sizeOf(path: string): Promise<number | undefined> {

@@ -33,7 +33,9 @@ export type Fault =
   /** Answer with a bare status (plus an X-Error-Code header when given). */
   | { path: string; kind: 'status'; status: number; errorCode?: string; times: number }
   /** Answer Range requests with the whole file (200), as some mirrors do. */
-  | { path: string; kind: 'ignore-range' };
+  | { path: string; kind: 'ignore-range' }
+  /** Answer Range requests with 206 but the bytes from 0 (a broken mirror or proxy). */
+  | { path: string; kind: 'wrong-range' };
 
 export interface RecordedRequest {
   server: 'hub' | 'cdn';
@@ -161,6 +163,11 @@ export class FakeHub {
     if (start >= bytes.length && bytes.length > 0) {
       res.writeHead(416, { 'content-range': `bytes */${bytes.length}` });
       res.end();
+      return;
+    }
+    if (start > 0 && faults.some((f) => f.kind === 'wrong-range')) {
+      res.writeHead(206, { 'content-length': bytes.length, 'content-range': `bytes 0-${bytes.length - 1}/${bytes.length}` });
+      res.end(bytes);
       return;
     }
     const headers = { 'content-length': bytes.length - start, etag: `"${sha256(original)}"`, 'accept-ranges': 'bytes' };

@@ -148,6 +148,20 @@ describe('genfill model install (fake hub)', () => {
     expect((await readFile(join(result.snapshotDir, unet))).equals(repo.files[unet]!)).toBe(true);
   });
 
+  it('starts a file over when a resume comes back from the wrong offset', async () => {
+    const unet = 'unet/diffusion_pytorch_model.fp16.safetensors';
+    hub.faults = [
+      { path: unet, kind: 'drop', at: 500_000, times: 1 },
+      { path: unet, kind: 'wrong-range' },
+    ];
+    const result = await install();
+    const ranges = hub.fileRequests(unet).filter((r) => r.server === 'cdn').map((r) => r.range);
+    expect(ranges).toHaveLength(3); // whole → dropped, resume → wrong bytes (discarded), whole again
+    expect(ranges[1]).toMatch(/^bytes=\d+-$/);
+    expect(ranges[2]).toBeUndefined();
+    expect((await readFile(join(result.snapshotDir, unet))).equals(repo.files[unet]!)).toBe(true);
+  });
+
   it('sends HF_TOKEN to the hub but not to the CDN on another origin', async () => {
     env.HF_TOKEN = 'hf_secret';
     await install();

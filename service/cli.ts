@@ -310,6 +310,7 @@ async function modelInstall(args: string[], io: CliIo): Promise<number> {
   if (positionals.length > 1) throw new GenfillError('invalid_params', `one repo id at most, got ${positionals.join(' ')} (see genfill model install --help)`);
   const repoId = positionals[0] ?? DEFAULT_INSTALL_REPO;
   const bar = new ByteProgressBar(io.stderr);
+  let showProgress = false;
   const stop = new AbortController();
   const onSigint = () => stop.abort();
   process.once('SIGINT', onSigint);
@@ -320,12 +321,14 @@ async function modelInstall(args: string[], io: CliIo): Promise<number> {
       env: io.env,
       userAgent: `genfill/${SERVICE_VERSION}`,
       signal: stop.signal,
-      onPlan: (plan, cacheDir) => {
+      onPlan: (plan, { cacheDir, missingBytes }) => {
         for (const note of plan.notes) say(io.stderr, `note: ${note}`);
         const weights = plan.weights.map((w) => `${w.component} ${w.variant}`).join(', ');
-        say(io.stderr, `${repoId}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${weights}) into ${cacheDir}`);
+        const left = missingBytes === plan.totalBytes ? '' : missingBytes ? `, ${formatBytes(missingBytes)} still to fetch` : ', all in the cache already';
+        say(io.stderr, `${repoId}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${weights}) into ${cacheDir}${left}`);
+        showProgress = missingBytes > 0;
       },
-      onProgress: (p) => bar.update(p.doneBytes, p.totalBytes, p.file),
+      onProgress: (p) => showProgress && bar.update(p.doneBytes, p.totalBytes, p.file, p.fetchedBytes),
     });
     bar.done();
     const byName = result.revision === 'main' ? repoId : result.snapshotDir;

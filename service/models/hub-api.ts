@@ -20,8 +20,10 @@ export interface HubSettings {
 }
 
 export function hubSettings(env: NodeJS.ProcessEnv, userAgent = 'genfill'): HubSettings {
+  const endpoint = (env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, '');
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) throw new HubError('usage', `HF_ENDPOINT "${endpoint}" is not an http(s) URL`);
   return {
-    endpoint: (env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT).replace(/\/+$/, ''),
+    endpoint,
     token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || readTokenFile(env.HF_TOKEN_PATH || join(hfHomeDir(env), 'token')),
     offline: /^(1|true|yes|on)$/i.test(env.HF_HUB_OFFLINE ?? ''),
     userAgent,

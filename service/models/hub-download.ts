@@ -28,6 +28,8 @@ export const DEFAULT_INSTALL_REPO = 'diffusers/stable-diffusion-xl-1.0-inpaintin
 export interface InstallProgress {
   doneBytes: number;
   totalBytes: number;
+  /** Of doneBytes, those this run fetched (the rest was in the cache already). */
+  fetchedBytes: number;
   /** The file being fetched. */
   file: string;
 }
@@ -41,8 +43,8 @@ export interface InstallOptions {
   userAgent?: string;
   /** Aborting stops the download; what arrived stays in the cache for the next run. */
   signal?: AbortSignal;
-  /** Called once the files are chosen, before the long part. */
-  onPlan?: (plan: InstallPlan, cacheDir: string) => void;
+  /** Called once the files are chosen, before the long part; `missingBytes` = what is not in the cache yet. */
+  onPlan?: (plan: InstallPlan, where: { cacheDir: string; missingBytes: number }) => void;
   onProgress?: (progress: InstallProgress) => void;
   /** Tries per file before giving up (each resumes where the last stopped); default 5. */
   attempts?: number;
@@ -102,8 +104,8 @@ export async function installFromHub(options: InstallOptions): Promise<InstallRe
     throw new HubError('layout', `${repoId}: model_index.json is not JSON (${(error as Error).message})`, { cause: error });
   }
   const plan = planInstall(repoId, files, modelIndex);
-  await store.checkFreeSpace(plan.files);
-  options.onPlan?.(plan, cacheDir);
+  const missingBytes = await store.checkFreeSpace(plan.files);
+  options.onPlan?.(plan, { cacheDir, missingBytes });
 
   store.startProgress(plan.totalBytes);
   for (const file of plan.files) await store.ensure(file);
@@ -156,8 +158,8 @@ class BlobStore {
     return path;
   }
 
-  /** Fails before the first byte when the disk cannot take what is left to fetch. */
-  async checkFreeSpace(files: HubFile[]): Promise<void> {
+  /** What is left to fetch, in bytes; fails before the first byte when the disk cannot take it. */
+  async checkFreeSpace(files: HubFile[]): Promise<number> {
     let needed = 0;
     const unique = new Map(files.map((f) => [blobName(f), f]));
     for (const file of unique.values()) {
@@ -173,6 +175,7 @@ class BlobStore {
         `${formatBytes(needed)} more are needed in ${blobs}, but ${formatBytes(free)} are free: free some space, or point HF_HUB_CACHE (or HF_HOME) at a bigger disk.`,
       );
     }
+    return needed;
   }
 
   startProgress(totalBytes: number): void {
@@ -184,7 +187,7 @@ class BlobStore {
     if (this.totalBytes === 0) return;
     let done = 0;
     for (const value of this.onDisk.values()) done += value;
-    this.options.onProgress?.({ doneBytes: done, totalBytes: this.totalBytes, file: file.path });
+    this.options.onProgress?.({ doneBytes: done, totalBytes: this.totalBytes, fetchedBytes: this.downloadedBytes, file: file.path });
   }
 
   /** The file complete and verified in blobs/ (or already in the snapshot): fetched, resumed, or left alone. */

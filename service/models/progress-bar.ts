@@ -44,11 +44,15 @@ export class ByteProgressBar {
     this.lineMs = options.lineMs ?? 10_000;
   }
 
-  update(doneBytes: number, totalBytes: number, label = ''): void {
+  /**
+   * `movedBytes`: the bytes this run actually moved, when some of `doneBytes` were there already (files a
+   * previous run finished): the rate and ETA come from those, not from the jump.
+   */
+  update(doneBytes: number, totalBytes: number, label = '', movedBytes = doneBytes): void {
     const at = this.now();
     // Bytes going down (a download restarting from zero) would make a negative rate: measure afresh.
-    if (this.latest && doneBytes < this.latest.bytes) this.samples = [];
-    this.latest = { at, bytes: doneBytes };
+    if (this.latest && movedBytes < this.latest.bytes) this.samples = [];
+    this.latest = { at, bytes: movedBytes };
     const last = this.samples.at(-1);
     if (!last || at - last.at >= SAMPLE_MS) this.samples.push(this.latest);
     while (this.samples.length > 2 && at - this.samples[1]!.at >= RATE_WINDOW_MS) this.samples.shift();
@@ -60,7 +64,7 @@ export class ByteProgressBar {
     this.finished = complete;
     const line = formatProgressLine({ doneBytes, totalBytes, bytesPerSecond: this.bytesPerSecond(), label });
     if (this.stream.isTTY) {
-      const width = Math.max(20, (this.stream.columns ?? 80) - 1);
+      const width = Math.max(20, (this.stream.columns || 80) - 1); // 0 columns: a pseudo-terminal that never said
       this.stream.write(`\r${line.slice(0, width)}\x1b[K`);
       this.drawn = true;
     } else {

@@ -178,6 +178,8 @@ describe('genfill model install: failures', () => {
     );
     expect((await failure(install({ repoId: '../etc' }))).kind).toBe('usage');
     expect((await failure(install({ repoId: single.repoId, revision: 'main/../../x' }))).kind).toBe('usage');
+    env.HF_ENDPOINT = 'ftp://mirror';
+    expect((await failure(install())).message).toBe('HF_ENDPOINT "ftp://mirror" is not an http(s) URL');
   });
 
   it('an endpoint that is not a hub says so', async () => {

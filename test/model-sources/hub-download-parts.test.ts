@@ -109,6 +109,19 @@ describe('progress bar', () => {
     expect(out.endsWith('\x1b[K\n')).toBe(true);
   });
 
+  it('takes the rate from the bytes this run moved, not from files found complete', () => {
+    let t = 0;
+    const lines: string[] = [];
+    const bar = new ByteProgressBar({ write: (s: string) => lines.push(s) }, { now: () => t, lineMs: 0 });
+    bar.update(0, 10e9, 'a', 0);
+    t = 1000;
+    bar.update(6e9, 10e9, 'a', 0); // 6 GB were there already
+    t = 2000;
+    bar.update(6.05e9, 10e9, 'b', 50e6);
+    expect(bar.bytesPerSecond()).toBeCloseTo(25e6, -3);
+    expect(lines[2]).toMatch(/ 61%  6\.05 GB \/ 10\.0 GB  25\.0 MB\/s  ETA 2m 38s  b\n$/);
+  });
+
   it('in a log writes a line every lineMs and one at the end, and measures the rate over the last seconds', () => {
     let t = 0;
     const lines: string[] = [];

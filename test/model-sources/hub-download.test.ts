@@ -247,5 +247,11 @@ describe('genfill model install (fake hub)', () => {
     const snapshot = join(home, 'hub', `models--test-org--sdxl-inpaint-tiny`, 'snapshots', repo.commit);
     expect(out).toContain(`${repo.repoId}@main (${repo.commit}) is installed (3.09 MB downloaded):\n  ${snapshot}\n`);
     expect(out).toContain(`npm start -- --model ${repo.repoId}`);
+
+    const again = await cli(['model', 'install', repo.repoId]);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/, all in the cache already\n$/);
+    expect(again.err).not.toContain('%');
+    expect(again.out).toContain(`${repo.repoId}@main (${repo.commit}) is installed:\n`);
   });
 });

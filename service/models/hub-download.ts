@@ -87,8 +87,6 @@ export async function installFromHub(options: InstallOptions): Promise<InstallRe
   }
   const cacheDir = hubCacheDir(env);
   const { commit, files } = await fetchRevision(settings, repoId, revision, options.signal);
-  const store = new BlobStore(settings, repoId, commit, repoCacheDir(repoId, cacheDir), options);
-
   const indexFile = files.find((f) => f.path === 'model_index.json');
   if (!indexFile) {
     throw new HubError(
@@ -96,6 +94,23 @@ export async function installFromHub(options: InstallOptions): Promise<InstallRe
       `${repoId} has no model_index.json: genfill model install fetches diffusers-layout repos. For a single-file checkpoint, download the .safetensors and use --model <file>.`,
     );
   }
+  const repoDir = repoCacheDir(repoId, cacheDir);
+  const unlock = await lockRepo(repoDir, repoId);
+  try {
+    const store = new BlobStore(settings, repoId, commit, repoDir, options);
+    return await install(store, files, indexFile, { ...options, revision, commit, cacheDir });
+  } finally {
+    await unlock();
+  }
+}
+
+async function install(
+  store: BlobStore,
+  files: HubFile[],
+  indexFile: HubFile,
+  options: InstallOptions & { revision: string; commit: string; cacheDir: string },
+): Promise<InstallResult> {
+  const { repoId, revision, commit, cacheDir } = options;
   await store.ensure(indexFile);
   let modelIndex: unknown;
   try {
@@ -112,6 +127,37 @@ export async function installFromHub(options: InstallOptions): Promise<InstallRe
   const snapshotDir = await store.linkSnapshot(plan.files);
   if (revision !== commit) await store.writeRef(revision);
   return { repoId, revision, commit, snapshotDir, plan, downloadedBytes: store.downloadedBytes };
+}
+
+/**
+ * Two installs of one repo at once would append to the same partial files: the second one is refused while the
+ * first one's process lives (a lock left by a killed run is taken over).
+ */
+async function lockRepo(repoDir: string, repoId: string): Promise<() => Promise<void>> {
+  const lock = join(repoDir, '.genfill-install.lock');
+  await mkdir(repoDir, { recursive: true });
+  for (;;) {
+    try {
+      await writeFile(lock, String(process.pid), { flag: 'wx' });
+      return () => rm(lock, { force: true });
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(await readFile(lock, 'utf8').catch(() => ''));
+    if (holder > 0 && isRunning(holder)) {
+      throw new HubError('usage', `Another genfill model install (process ${holder}) is downloading ${repoId} into this cache: let it finish, or stop it first.`);
+    }
+    await rm(lock, { force: true });
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM'; // alive, but another user's
+  }
 }
 
 /** One repo's folder in the cache, at one commit: its blobs, its snapshot, its refs. */

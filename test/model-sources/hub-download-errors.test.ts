@@ -173,6 +173,7 @@ describe('genfill model install: failures', () => {
     for (const path of Object.keys(pickled.files)) if (path.startsWith('unet/') && path.endsWith('.safetensors')) delete pickled.files[path];
     await startHub(single, pickled);
     expect((await failure(install({ repoId: single.repoId }))).message).toMatch(/^org\/single-file has no model_index\.json: .*use --model <file>\.$/);
+    expect(await entries(join(home, 'hub'))).toEqual([]); // nothing created for a repo that cannot be installed
     expect((await failure(install({ repoId: pickled.repoId }))).message).toBe(
       'org/pickled: unet/ has no .safetensors weights (diffusion_pytorch_model.bin); genfill reads safetensors only, never pickled .bin files',
     );
@@ -180,6 +181,19 @@ describe('genfill model install: failures', () => {
     expect((await failure(install({ repoId: single.repoId, revision: 'main/../../x' }))).kind).toBe('usage');
     env.HF_ENDPOINT = 'ftp://mirror';
     expect((await failure(install())).message).toBe('HF_ENDPOINT "ftp://mirror" is not an http(s) URL');
+  });
+
+  it('refuses a second install of the same repo while the first one runs; takes over a dead one\'s lock', async () => {
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    await mkdir(repoDir(), { recursive: true });
+    await writeFile(join(repoDir(), '.genfill-install.lock'), String(process.pid));
+    expect((await failure(install())).message).toBe(
+      `Another genfill model install (process ${process.pid}) is downloading ${repo.repoId} into this cache: let it finish, or stop it first.`,
+    );
+    expect(hub.requests.filter((r) => r.url.includes('/resolve/'))).toEqual([]);
+    await writeFile(join(repoDir(), '.genfill-install.lock'), '999999999'); // no such process
+    expect((await install()).commit).toBe(repo.commit);
+    expect(await entries(repoDir())).not.toContain('.genfill-install.lock');
   });
 
   it('an endpoint that is not a hub says so', async () => {

@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { modelIndexConfig } from '../models/tiny/configs';
 
 export interface FakeRepo {
   repoId: string;
@@ -227,20 +228,7 @@ export function sdxlLikeRepo(repoId = 'test-org/sdxl-inpaint-tiny', commit = 'a'
     ...(withBin && { [`${folder}/${weights}.bin`]: pseudoRandomBytes(size * 2, seed + 200) }),
   });
   const files: Record<string, Buffer> = {
-    'model_index.json': json({
-      _class_name: 'StableDiffusionXLInpaintPipeline',
-      _diffusers_version: '0.21.0.dev0',
-      feature_extractor: [null, null],
-      force_zeros_for_empty_prompt: true,
-      requires_aesthetics_score: false,
-      scheduler: ['diffusers', 'EulerDiscreteScheduler'],
-      text_encoder: ['transformers', 'CLIPTextModel'],
-      text_encoder_2: ['transformers', 'CLIPTextModelWithProjection'],
-      tokenizer: ['transformers', 'CLIPTokenizer'],
-      tokenizer_2: ['transformers', 'CLIPTokenizer'],
-      unet: ['diffusers', 'UNet2DConditionModel'],
-      vae: ['diffusers', 'AutoencoderKL'],
-    }),
+    'model_index.json': json(modelIndexConfig()),
     'README.md': Buffer.from('# tiny\n'),
     'inpaint-example.png': pseudoRandomBytes(5000, 9),
     'scheduler/scheduler_config.json': json({ _class_name: 'EulerDiscreteScheduler' }),

@@ -9,6 +9,7 @@ import { findCachedSnapshot, repoCacheDir } from '../../service/models/hub-cache
 import { installFromHub, type InstallOptions } from '../../service/models/hub-download';
 import { FakeHub, type FakeRepo, gitBlobId, sdxlLikeRepo, sha256 } from './fake-hub';
 
+const UNET = 'unet/diffusion_pytorch_model.fp16.safetensors';
 const EXPECTED_FILES = [
   'model_index.json',
   'scheduler/scheduler_config.json',
@@ -95,14 +96,13 @@ describe('genfill model install (fake hub)', () => {
   });
 
   it('resumes a dropped connection with a Range request and still verifies the whole file', async () => {
-    const unet = 'unet/diffusion_pytorch_model.fp16.safetensors';
     hub.faults = [
-      { path: unet, kind: 'drop', at: 1_234_567, times: 1 },
-      { path: unet, kind: 'drop', at: 2_000_000, times: 1 },
+      { path: UNET, kind: 'drop', at: 1_234_567, times: 1 },
+      { path: UNET, kind: 'drop', at: 2_000_000, times: 1 },
     ];
     const result = await install();
     // Each retry asks for the rest from what reached the disk (up to the drop; chunks in flight are lost).
-    const ranges = hub.fileRequests(unet).filter((r) => r.server === 'cdn').map((r) => r.range);
+    const ranges = hub.fileRequests(UNET).filter((r) => r.server === 'cdn').map((r) => r.range);
     expect(ranges).toHaveLength(3);
     expect(ranges[0]).toBeUndefined();
     const [first, second] = ranges.slice(1).map((r) => Number(/^bytes=(\d+)-$/.exec(r ?? '')?.[1]));
@@ -110,14 +110,13 @@ describe('genfill model install (fake hub)', () => {
     expect(first).toBeLessThanOrEqual(1_234_567);
     expect(second).toBeGreaterThan(first!);
     expect(second).toBeLessThanOrEqual(2_000_000);
-    expect((await readFile(join(result.snapshotDir, unet))).equals(repo.files[unet]!)).toBe(true);
+    expect((await readFile(join(result.snapshotDir, UNET))).equals(repo.files[UNET]!)).toBe(true);
   });
 
   it('keeps the partial file when retries run out, leaves no snapshot or ref, and resumes on the next run', async () => {
-    const unet = 'unet/diffusion_pytorch_model.fp16.safetensors';
     hub.faults = [
-      { path: unet, kind: 'drop', at: 1_000_000, times: 1 },
-      { path: unet, kind: 'drop', at: 1_500_000, times: 1 },
+      { path: UNET, kind: 'drop', at: 1_000_000, times: 1 },
+      { path: UNET, kind: 'drop', at: 1_500_000, times: 1 },
     ];
     const error = await install({ attempts: 2 }).catch((e: Error) => e);
     expect(error).toBeInstanceOf(Error);
@@ -126,7 +125,7 @@ describe('genfill model install (fake hub)', () => {
     const repoDir = repoCacheDir(repo.repoId, join(home, 'hub'));
     expect(await readdir(repoDir)).not.toContain('snapshots');
     expect(await readdir(repoDir)).not.toContain('refs');
-    const kept = (await stat(join(repoDir, 'blobs', `${sha256(repo.files[unet]!)}.incomplete`))).size;
+    const kept = (await stat(join(repoDir, 'blobs', `${sha256(repo.files[UNET]!)}.incomplete`))).size;
     expect(kept).toBeGreaterThan(1_000_000);
     expect(kept).toBeLessThanOrEqual(1_500_000);
 
@@ -134,32 +133,23 @@ describe('genfill model install (fake hub)', () => {
     const result = await install();
     const resumed = hub.requests.slice(before).filter((r) => r.server === 'cdn' && r.url.includes('/lfs/unet/'));
     expect(resumed.map((r) => r.range)).toEqual([`bytes=${kept}-`]);
-    expect(result.downloadedBytes).toBe(repo.files[unet]!.length - kept);
-    expect((await readFile(join(result.snapshotDir, unet))).equals(repo.files[unet]!)).toBe(true);
+    expect(result.downloadedBytes).toBe(repo.files[UNET]!.length - kept);
+    expect((await readFile(join(result.snapshotDir, UNET))).equals(repo.files[UNET]!)).toBe(true);
   });
 
-  it('starts a file over when the server ignores Range', async () => {
-    const unet = 'unet/diffusion_pytorch_model.fp16.safetensors';
+  it.each([
+    ['ignores Range (200, the whole file)', 'ignore-range', 2],
+    ['answers a resume with bytes from the wrong offset', 'wrong-range', 3],
+  ] as const)('starts a file over when the server %s', async (_what, kind, requests) => {
     hub.faults = [
-      { path: unet, kind: 'drop', at: 500_000, times: 1 },
-      { path: unet, kind: 'ignore-range' },
+      { path: UNET, kind: 'drop', at: 500_000, times: 1 },
+      { path: UNET, kind },
     ];
     const result = await install();
-    expect((await readFile(join(result.snapshotDir, unet))).equals(repo.files[unet]!)).toBe(true);
-  });
-
-  it('starts a file over when a resume comes back from the wrong offset', async () => {
-    const unet = 'unet/diffusion_pytorch_model.fp16.safetensors';
-    hub.faults = [
-      { path: unet, kind: 'drop', at: 500_000, times: 1 },
-      { path: unet, kind: 'wrong-range' },
-    ];
-    const result = await install();
-    const ranges = hub.fileRequests(unet).filter((r) => r.server === 'cdn').map((r) => r.range);
-    expect(ranges).toHaveLength(3); // whole → dropped, resume → wrong bytes (discarded), whole again
+    const ranges = hub.fileRequests(UNET).filter((r) => r.server === 'cdn').map((r) => r.range);
+    expect(ranges).toHaveLength(requests); // wrong bytes are discarded, then the file is fetched whole
     expect(ranges[1]).toMatch(/^bytes=\d+-$/);
-    expect(ranges[2]).toBeUndefined();
-    expect((await readFile(join(result.snapshotDir, unet))).equals(repo.files[unet]!)).toBe(true);
+    expect((await readFile(join(result.snapshotDir, UNET))).equals(repo.files[UNET]!)).toBe(true);
   });
 
   it('sends HF_TOKEN to the hub but not to the CDN on another origin', async () => {

@@ -142,7 +142,7 @@ async function hubFetch(settings: HubSettings, url: string, init: { signal?: Abo
   try {
     response = await fetch(url, { headers, signal: init.signal });
   } catch (error) {
-    if (init.signal?.aborted) throw error;
+    if (init.signal?.aborted) throw new HubError('cancelled', 'Stopped.', { cause: error });
     throw connectionError(settings.endpoint, error);
   }
   if (response.ok) return response;

@@ -27,8 +27,8 @@ export interface FakeRepo {
 }
 
 export type Fault =
-  /** Send the file up to byte `at`, then drop the connection; `times` requests in a row. */
-  | { path: string; kind: 'drop'; at: number; times: number }
+  /** Send the file up to byte `at`, then drop the connection (or, `stall`, keep it open and send nothing more). */
+  | { path: string; kind: 'drop' | 'stall'; at: number; times: number }
   /** Flip one byte of what is sent (every time). */
   | { path: string; kind: 'corrupt'; at: number }
   /** Answer with a bare status (plus an X-Error-Code header when given). */
@@ -174,10 +174,10 @@ export class FakeHub {
     const headers = { 'content-length': bytes.length - start, etag: `"${sha256(original)}"`, 'accept-ranges': 'bytes' };
     if (start > 0) res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${bytes.length - 1}/${bytes.length}` });
     else res.writeHead(200, headers);
-    const drop = faults.find((f) => f.kind === 'drop' && f.times > 0 && f.at > start);
-    if (drop?.kind === 'drop') {
-      drop.times -= 1;
-      res.write(bytes.subarray(start, drop.at), () => res.socket?.destroy());
+    const cut = faults.find((f) => (f.kind === 'drop' || f.kind === 'stall') && f.times > 0 && f.at > start);
+    if (cut?.kind === 'drop' || cut?.kind === 'stall') {
+      cut.times -= 1;
+      res.write(bytes.subarray(start, cut.at), () => cut.kind === 'drop' && res.socket?.destroy());
       return;
     }
     res.end(bytes.subarray(start));

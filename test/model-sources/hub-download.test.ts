@@ -113,6 +113,15 @@ describe('genfill model install (fake hub)', () => {
     expect((await readFile(join(result.snapshotDir, UNET))).equals(repo.files[UNET]!)).toBe(true);
   });
 
+  it('drops a connection that stalls and resumes where it stopped', async () => {
+    hub.faults = [{ path: UNET, kind: 'stall', at: 800_000, times: 1 }];
+    const result = await install({ stallMs: 300 });
+    const ranges = hub.fileRequests(UNET).filter((r) => r.server === 'cdn').map((r) => r.range);
+    expect(ranges).toHaveLength(2);
+    expect(Number(/^bytes=(\d+)-$/.exec(ranges[1] ?? '')?.[1])).toBeGreaterThan(0);
+    expect((await readFile(join(result.snapshotDir, UNET))).equals(repo.files[UNET]!)).toBe(true);
+  });
+
   it('keeps the partial file when retries run out, leaves no snapshot or ref, and resumes on the next run', async () => {
     hub.faults = [
       { path: UNET, kind: 'drop', at: 1_000_000, times: 1 },

@@ -9,7 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineJob } from '../service/engines/engine';
+import type { EngineJob } from '../service/engine-io';
 import { inpaint } from '../service/pipeline/inpaint';
 import { loadModelFolder } from '../service/pipeline/model-folder';
 import { loadSdxlModels } from '../service/pipeline/sdxl-models';

@@ -3,7 +3,7 @@
  * time per denoising step. Pure; the clock is injected.
  */
 import type { JobProgress } from '../../core/protocol';
-import type { EngineProgress } from '../engines/engine';
+import type { EngineProgress } from '../engine-io';
 
 export class ProgressTracker {
   readonly #variations: number;

@@ -4,7 +4,7 @@
  * that repeats a prompt (the usual case while iterating on a fill) skips both encoders. With `lowMemory` the encoder
  * sessions are released after each job's encoding and recreated when a prompt misses the cache.
  */
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { ModelSession, outputAsFloat32 } from '../runtime/session';
 import type { ProviderName } from '../runtime/providers';
 import { LruCache } from './lru-cache';

@@ -1,7 +1,7 @@
 /**
  * The loaded SDXL inpainting model: configs plus one session per graph, created once and reused by every job.
  */
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { ModelSession } from '../runtime/session';
 import type { ProviderName } from '../runtime/providers';
 import { unetChannelsProblem } from './model-folder';

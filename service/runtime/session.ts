@@ -5,7 +5,7 @@
  */
 import { InferenceSession } from 'onnxruntime-node';
 import type { Tensor } from 'onnxruntime-node';
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { decodeFloat16 } from './float16';
 import { PROVIDERS, providerProblem } from './providers';
 import type { ProviderName } from './providers';

@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineJob, EngineProgress, EngineRunContext } from '../../service/engines/engine';
+import type { EngineJob, EngineProgress, EngineRunContext } from '../../service/engine-io';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
 import { loadSdxlModels } from '../../service/pipeline/sdxl-models';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';

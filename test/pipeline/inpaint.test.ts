@@ -2,7 +2,7 @@
 import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SCHEDULERS } from '../../core/params';
-import { CancelledError } from '../../service/engines/engine';
+import { CancelledError } from '../../service/errors';
 import { inpaint } from '../../service/pipeline/inpaint';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';
 import { createGenerator } from '../../service/pipeline/random';

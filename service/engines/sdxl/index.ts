@@ -11,8 +11,9 @@ import { loadSdxlModels } from '../../pipeline/sdxl-models';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
 import { isProviderAvailable, providerCandidates, providerProblem } from '../../runtime/providers';
 import { ProviderError } from '../../runtime/session';
-import { EngineError } from '../engine';
-import type { Engine, EngineJob, EngineOutput, EngineRunContext } from '../engine';
+import { EngineError } from '../../errors';
+import type { EngineJob, EngineOutput, EngineRunContext } from '../../engine-io';
+import type { Engine } from '../engine';
 
 export interface SdxlEngineOptions {
   modelDir: string;

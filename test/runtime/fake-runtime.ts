@@ -3,6 +3,7 @@
  * GPU provider can refuse to open sessions or compute chosen outputs wrongly. It records every session request and
  * counts sessions not yet released, so tests see provider order, options and clean-up.
  */
+import { float16BitsToFloat32, float32ToFloat16Bits } from '../../service/runtime/float16';
 import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import type { ProviderName, Runtime, RuntimeSession, SessionRequest, TensorData } from '../../service/runtime/runtime';
 
@@ -61,6 +62,7 @@ export class FakeRuntime implements Runtime {
 }
 
 function shifted(tensor: TensorData, by: number): TensorData {
-  if (tensor.type !== 'float32') throw new Error(`the fake shifts float32 outputs only, not ${tensor.type}`);
-  return { ...tensor, data: (tensor.data as Float32Array).map((v) => v + by) };
+  if (tensor.type === 'float32') return { ...tensor, data: (tensor.data as Float32Array).map((v) => v + by) };
+  if (tensor.type === 'float16') return { ...tensor, data: (tensor.data as Uint16Array).map((h) => float32ToFloat16Bits(float16BitsToFloat32(h) + by)) };
+  throw new Error(`the fake shifts float outputs only, not ${tensor.type}`);
 }

@@ -28,8 +28,10 @@ export interface SessionOptions {
   provider: ProviderName;
   /** Label used in messages, e.g. "unet". */
   label: string;
-  /** Nodes to run on CPU (the WebGPU workaround); see provider-plan.ts. */
+  /** Nodes to run on CPU (the WebGPU workaround chosen in engines/sdxl/provider-choice.ts). */
   cpuNodes?: readonly string[];
+  /** false = the provider's plain defaults (benchmarks compare); genfill's tuned options otherwise. */
+  tuned?: boolean;
 }
 
 function specsOf(values: readonly ValueSpec[], label: string, kind: string): Map<string, ValueSpec> {
@@ -64,7 +66,7 @@ export class ModelSession {
   static async create(runtime: Runtime, path: string, options: SessionOptions): Promise<ModelSession> {
     let session: RuntimeSession;
     try {
-      session = await runtime.createSession(path, { provider: options.provider, label: options.label, cpuNodes: options.cpuNodes });
+      session = await runtime.createSession(path, { provider: options.provider, label: options.label, cpuNodes: options.cpuNodes, tuned: options.tuned });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const loadProblem = `${options.label}: onnxruntime could not load ${path}: ${message}`;

@@ -229,7 +229,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const t = tracker.update(p);
         const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
-        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}`);
+        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} steps/s)`;
+        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}${speed}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));
     progress.done();

@@ -190,7 +190,7 @@ export class JobQueue {
       const quarter = Math.floor(current.fraction / LOG_PROGRESS_EVERY);
       if (quarter > loggedQuarter && current.fraction < 1) {
         loggedQuarter = quarter;
-        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1) });
+        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1), stepsPerSecond: current.stepsPerSecond?.toFixed(2) });
       }
       this.#notify(job);
     };

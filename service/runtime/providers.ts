@@ -6,8 +6,6 @@
 import type { ExecutionProviderChoice } from '../../core/params';
 import type { ProviderName } from './runtime';
 
-export type { ProviderName } from './runtime';
-
 interface ProviderEntry {
   /** Platforms (process.platform) where the prebuilt onnxruntime-node ships or can fetch this provider. */
   readonly platforms: readonly NodeJS.Platform[];
@@ -41,7 +39,7 @@ const PROVIDER_TABLE: Record<ProviderName, ProviderEntry> = {
   coreml: {
     platforms: ['darwin'],
     libraries: {},
-    hint: 'CoreML runs on macOS only; on other systems use cuda, dml or cpu',
+    hint: 'CoreML runs on macOS only; on other systems use cuda, dml, webgpu or cpu',
   },
   webgpu: {
     platforms: ['linux', 'win32', 'darwin'],

@@ -11,7 +11,8 @@ import { FEED_TYPES, TensorFeed } from './tensor-feed';
 import type { FeedType } from './tensor-feed';
 
 /**
- * A session that could not be created on a GPU provider. `auto` tries the next provider only after this: the folder
+ * A GPU provider that cannot be used for this model: a session could not be created on it, or the provider self-test
+ * refused it. `auto` tries the next provider only after this: the folder
  * was validated before, so a failure here is the provider's (missing libraries, driver, memory) far more often than
  * the file's — and if it is the file's, CPU fails too and says so. Errors of our own checks are not this type.
  */
@@ -21,8 +22,6 @@ export class ProviderError extends EngineError {
     this.name = 'ProviderError';
   }
 }
-
-export type { ValueSpec } from './runtime';
 
 export interface SessionOptions {
   provider: ProviderName;

@@ -1,6 +1,6 @@
 // The provider self-test: its graph's outputs on CPU against the math done here in plain loops, and the verdicts.
 import { describe, expect, it } from 'vitest';
-import { buildProbeGraph, PROBE_CHECKS, PROBE_EPSILON, probeParameters } from '../../service/runtime/probe/probe-graph';
+import { buildProbeGraph, PROBE_CHECKS, PROBE_CONV_OUT, PROBE_EPSILON, probeParameters } from '../../service/runtime/probe/probe-graph';
 import { checkProvider, compareOutputs, verdictOf } from '../../service/runtime/probe/provider-check';
 import type { CheckResult } from '../../service/runtime/probe/provider-check';
 import { createOrtRuntime } from '../../service/runtime/ort-runtime';
@@ -41,7 +41,7 @@ function erf(x: number): number {
 
 function expected(): Record<string, number[]> {
   const conv: number[] = [];
-  for (let o = 0; o < 4; o++)
+  for (let o = 0; o < PROBE_CONV_OUT; o++)
     for (let y = 0; y < S; y++)
       for (let x = 0; x < S; x++) {
         let sum = p.convBias[o];

@@ -13,6 +13,8 @@ const SIDE = 8;
 const TOKENS = SIDE * SIDE;
 const GROUPS = 3;
 const HEAD = 8;
+/** Output channels of the probe's conv: a multiple of 32 like SDXL's 320, so the kernel takes the same code path. */
+export const PROBE_CONV_OUT = 32;
 export const PROBE_EPSILON = 1e-5;
 
 export interface ProbeCheck {
@@ -47,8 +49,8 @@ export function probeParameters() {
     x: values(CHANNELS * TOKENS, 1),
     context: values(5 * CHANNELS, 2),
     skip: values(4 * TOKENS, 3),
-    convWeight: values(4 * CHANNELS * 9, 4).map((v) => v * 0.3),
-    convBias: values(4, 5),
+    convWeight: values(PROBE_CONV_OUT * CHANNELS * 9, 4).map((v) => v * 0.3),
+    convBias: values(PROBE_CONV_OUT, 5),
     groupScale: values(CHANNELS, 6).map((v) => 1 + 0.5 * v),
     groupBias: values(CHANNELS, 7),
     wq: values(CHANNELS * HEAD, 8),
@@ -73,12 +75,12 @@ export function buildProbeGraph(p: ProbeParameters = probeParameters()): ProbeGr
   const out = (value: string, name: string, dims: readonly number[]): void => g.output(value, { name, type: 'float32', dims });
 
   out(
-    g.op('Conv', [x, g.f32(p.convWeight, [4, CHANNELS, 3, 3], 'conv_w'), g.f32(p.convBias, [4], 'conv_b')], {
+    g.op('Conv', [x, g.f32(p.convWeight, [PROBE_CONV_OUT, CHANNELS, 3, 3], 'conv_w'), g.f32(p.convBias, [PROBE_CONV_OUT], 'conv_b')], {
       kernel_shape: { ints: [3, 3] },
       pads: { ints: [1, 1, 1, 1] },
     }),
     'conv9x3',
-    [1, 4, SIDE, SIDE],
+    [1, PROBE_CONV_OUT, SIDE, SIDE],
   );
 
   // diffusers' GroupNorm as torch exports it at opset 17: reshape to [N, groups, -1], instance-normalise, reshape

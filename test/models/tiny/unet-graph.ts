@@ -83,20 +83,23 @@ export function buildUnet(p: TinyParameters, options: UnetGraphOptions): Encoded
 
 /** Channels the check's reference Conv pads `sample` to: 12-channel 3×3 Convs are right on WebGPU, 9-channel ones not. */
 const PADDED_CHANNELS = 12;
+/** conv_in's output channels: a multiple of 32 like SDXL's 320. */
+const CONV_IN_OUT = 32;
 
 /**
  * A real SDXL-inpainting-style conv_in: a 3×3 Conv on `sample` with `channels` input channels (fed through a Cast in
- * fp16 graphs, like some exports). Its result minus the same weights applied to `sample` zero-padded to 12 channels
- * is added back to `sample`: exactly `sample` (to float rounding) when both Convs are right, and visibly off when a
- * provider miscomputes the narrow one (the WebGPU 9-channel bug), so the pipeline result shows it.
+ * fp16 graphs, like some exports). Its result minus the same weights applied to `sample` zero-padded to 12 channels,
+ * summed over channels, is added to every channel of `sample`: exactly `sample` (to float rounding) when both Convs
+ * are right, and visibly off when a provider miscomputes the narrow one (the WebGPU 9-channel bug).
  */
 function convInCheck(g: GraphBuilder, sample: string, channels: number): string {
-  const weights = Float32Array.from({ length: channels * channels * 9 }, (_, i) => 0.2 * Math.sin(i * 0.731 + 0.3));
-  const padded = new Float32Array(channels * PADDED_CHANNELS * 9);
-  for (let o = 0; o < channels; o++) padded.set(weights.subarray(o * channels * 9, (o + 1) * channels * 9), o * PADDED_CHANNELS * 9);
+  const weights = Float32Array.from({ length: CONV_IN_OUT * channels * 9 }, (_, i) => 0.2 * Math.sin(i * 0.731 + 0.3));
+  const padded = new Float32Array(CONV_IN_OUT * PADDED_CHANNELS * 9);
+  for (let o = 0; o < CONV_IN_OUT; o++) padded.set(weights.subarray(o * channels * 9, (o + 1) * channels * 9), o * PADDED_CHANNELS * 9);
   const attrs = { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } };
-  const convIn = g.op('Conv', [sample, g.f32(weights, [channels, channels, 3, 3], 'conv_in_w')], attrs, '/conv_in/Conv_output_0');
+  const convIn = g.op('Conv', [sample, g.f32(weights, [CONV_IN_OUT, channels, 3, 3], 'conv_in_w')], attrs, '/conv_in/Conv_output_0');
   const widened = g.op('Pad', [sample, g.i64([0, 0, 0, 0, 0, PADDED_CHANNELS - channels, 0, 0], [8])]);
-  const reference = g.op('Conv', [widened, g.f32(padded, [channels, PADDED_CHANNELS, 3, 3], 'conv_ref_w')], attrs);
-  return g.op('Add', [sample, g.op('Sub', [convIn, reference])]);
+  const reference = g.op('Conv', [widened, g.f32(padded, [CONV_IN_OUT, PADDED_CHANNELS, 3, 3], 'conv_ref_w')], attrs);
+  const error = g.op('ReduceSum', [g.op('Sub', [convIn, reference]), g.i64([1], [1])], { keepdims: { i: 1 } });
+  return g.op('Add', [sample, error]);
 }

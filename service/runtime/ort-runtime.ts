@@ -71,6 +71,7 @@ export function createOrtRuntime(platform: NodeJS.Platform = process.platform): 
     async createSession(model: string | Uint8Array, request: SessionRequest): Promise<RuntimeSession> {
       const setup = (request.tuned ?? true) ? tunedSetup(request.provider, request.cpuNodes) : plainSetup(request.provider, request.cpuNodes);
       const options: InferenceSession.SessionOptions = { ...COMMON_SESSION_OPTIONS, ...setup.session, executionProviders: [setup.provider] };
+      // Two calls for TypeScript's overloads: a path (weights mapped by onnxruntime) or bytes (the probe graph).
       const session = typeof model === 'string' ? await InferenceSession.create(model, options) : await InferenceSession.create(model, options);
       return new OrtSession(session);
     },

@@ -20,11 +20,14 @@ export interface CheckResult {
   ok: boolean;
 }
 
-export type ProviderVerdict =
-  | { provider: ProviderName; kind: 'ok'; checks: CheckResult[]; summary: string }
-  /** The known WebGPU 9-channel conv bug: the UNet's `sample` conv runs on CPU. */
-  | { provider: ProviderName; kind: 'workaround'; checks: CheckResult[]; summary: string }
-  | { provider: ProviderName; kind: 'refused'; checks: CheckResult[]; summary: string };
+export interface ProviderVerdict {
+  provider: ProviderName;
+  /** workaround: the known WebGPU 9-channel conv bug, fixed by running the UNet's `sample` Conv on CPU. */
+  kind: 'ok' | 'workaround' | 'refused';
+  checks: CheckResult[];
+  /** One line for health, logs and doctor; for a refusal, also what to do. */
+  summary: string;
+}
 
 function asFloat64(tensor: TensorData): Float64Array {
   if (tensor.type === 'float16') return Float64Array.from(tensor.data as Uint16Array, float16BitsToFloat32);

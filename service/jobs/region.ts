@@ -6,7 +6,7 @@
 import { pickWorkingSize, transferSize, type Rect, type Size } from '../../core/geometry';
 import { compositeByMask } from '../../core/mask';
 import type { EngineName } from '../../core/params';
-import type { EngineImage, EngineJob } from '../engines/engine';
+import type { EngineImage, EngineJob } from '../engine-io';
 import { colourMatchArea, matchColours } from '../imaging/colour-match';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';

@@ -6,7 +6,8 @@
  * (engine-choice.ts).
  */
 import type { EngineName } from '../../core/params';
-import { CancelledError, EngineError, type EngineJob, type EngineOutput } from '../engines/engine';
+import type { EngineJob, EngineOutput } from '../engine-io';
+import { CancelledError, EngineError } from '../errors';
 import type { EngineRunner, RunOptions } from '../worker/engine-host';
 import { isRemoval, type EngineRequest } from './engine-choice';
 

@@ -6,7 +6,8 @@
  */
 import type { Size } from '../../core/geometry';
 import type { EngineName } from '../../core/params';
-import { CancelledError, EngineError, type EngineOutput, type EngineProgress } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
+import type { EngineOutput, EngineProgress } from '../engine-io';
 import type { CancelFlag } from '../worker/cancel-flag';
 import type { EngineRunner } from '../worker/engine-host';
 import type { CropInputs } from './inputs';

@@ -2,7 +2,7 @@
 // that the blending turns a soft ramp into a graded, monotone transition, and that the pipeline without it is
 // untouched.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CancelledError } from '../../service/engines/engine';
+import { CancelledError } from '../../service/errors';
 import { inpaint } from '../../service/pipeline/inpaint';
 import { createScheduler, SDXL_SCHEDULER_CONFIG } from '../../service/pipeline/schedulers';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import { CancelledError, type EngineJob, type EngineOutput } from '../../service/engines/engine';
+import type { EngineJob, EngineOutput } from '../../service/engine-io';
+import { CancelledError } from '../../service/errors';
 import { chooseEngine } from '../../service/jobs/engine-choice';
 import type { CropInputs } from '../../service/jobs/inputs';
 import { resolveParams } from '../../service/jobs/params';

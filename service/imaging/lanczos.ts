@@ -3,16 +3,17 @@
  * what diffusers resizes with: pixel centres aligned ((x + 0.5)·scale), support 3·scale when downscaling, weights
  * normalised to sum 1 and rounded to 22-bit fixed point, a horizontal pass into an 8-bit intermediate, then a
  * vertical pass. sharp/libvips differ in the interpolator and sit half a pixel off, which moves soft edges and flips
- * latent-mask cells. Pure typed-array code: it runs in any thread.
+ * latent-mask cells. Weights are computed here (and cached per size pair); the passes run as WebAssembly SIMD kernels
+ * (lanczos-simd.ts), each thread with its own instance, whose memory stays as large as the largest resize it did.
  */
 import type { Rect, Size } from '../../core/geometry';
+import { kernelMemory, lanczosKernels } from './lanczos-simd';
 import type { Pixels } from './pixels';
 
 const SUPPORT = 3;
 /** Pillow's PRECISION_BITS for 8-bit images: 32 − 8 − 2. */
 const PRECISION_BITS = 22;
 const ONE = 1 << PRECISION_BITS;
-const HALF = 1 << (PRECISION_BITS - 1);
 
 function sinc(x: number): number {
   if (x === 0) return 1;
@@ -29,7 +30,7 @@ export function lanczos3(x: number): number {
 export interface AxisWeights {
   /** Pairs (first input index, tap count) per output. */
   bounds: Int32Array;
-  /** `taps` fixed-point weights per output (unused ones 0). */
+  /** `taps` fixed-point weights per output (unused ones 0); taps is a multiple of 4 (the SIMD kernels read fours). */
   weights: Int32Array;
   taps: number;
 }
@@ -39,7 +40,7 @@ export function axisWeights(inSize: number, outSize: number, start: number, coun
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = SUPPORT * filterScale;
-  const taps = Math.ceil(support) * 2 + 1;
+  const taps = (Math.ceil(support) * 2 + 1 + 3) & ~3;
   const bounds = new Int32Array(count * 2);
   const weights = new Int32Array(count * taps);
   const real = new Float64Array(taps);
@@ -79,143 +80,12 @@ function cachedAxisWeights(inSize: number, outSize: number, start: number, count
   return axis;
 }
 
-/*
- * The passes below are Pillow's loops written for V8: one function per channel count (each stays monomorphic),
- * int32 arithmetic spelled out (Math.imul, | 0: no overflow checks; the sums fit, |Σ| < 2^31 for 8-bit inputs and
- * weights summing to 2^22), and the clamp done by a Uint8ClampedArray store of the shifted sum.
- */
-
-/** Horizontal pass over `rows` source rows starting at `srcRow0`, `count` outputs per row. */
-function horizontal1(src: Uint8Array, srcRow0: number, srcStride: number, rows: number, dst: Uint8ClampedArray, axis: AxisWeights, count: number): void {
-  const { bounds, weights, taps } = axis;
-  let q = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = (srcRow0 + r) * srcStride;
-    for (let o = 0; o < count; o++) {
-      const n = bounds[2 * o + 1];
-      const k = o * taps;
-      const p = row + bounds[2 * o];
-      let s = HALF;
-      for (let t = 0; t < n; t++) s = (s + Math.imul(src[p + t], weights[k + t])) | 0;
-      dst[q++] = s >> PRECISION_BITS;
-    }
-  }
-}
-
-function horizontal3(src: Uint8Array, srcRow0: number, srcStride: number, rows: number, dst: Uint8ClampedArray, axis: AxisWeights, count: number): void {
-  const { bounds, weights, taps } = axis;
-  let q = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = (srcRow0 + r) * srcStride;
-    for (let o = 0; o < count; o++) {
-      const n = bounds[2 * o + 1];
-      let k = o * taps;
-      const end = k + n;
-      let p = row + bounds[2 * o] * 3;
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      for (; k < end; k++, p += 3) {
-        const w = weights[k];
-        s0 = (s0 + Math.imul(src[p], w)) | 0;
-        s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
-        s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
-      }
-      dst[q] = s0 >> PRECISION_BITS;
-      dst[q + 1] = s1 >> PRECISION_BITS;
-      dst[q + 2] = s2 >> PRECISION_BITS;
-      q += 3;
-    }
-  }
-}
-
-function horizontal4(src: Uint8Array, srcRow0: number, srcStride: number, rows: number, dst: Uint8ClampedArray, axis: AxisWeights, count: number): void {
-  const { bounds, weights, taps } = axis;
-  let q = 0;
-  for (let r = 0; r < rows; r++) {
-    const row = (srcRow0 + r) * srcStride;
-    for (let o = 0; o < count; o++) {
-      const n = bounds[2 * o + 1];
-      let k = o * taps;
-      const end = k + n;
-      let p = row + bounds[2 * o] * 4;
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      let s3 = HALF;
-      for (; k < end; k++, p += 4) {
-        const w = weights[k];
-        s0 = (s0 + Math.imul(src[p], w)) | 0;
-        s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
-        s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
-        s3 = (s3 + Math.imul(src[p + 3], w)) | 0;
-      }
-      dst[q] = s0 >> PRECISION_BITS;
-      dst[q + 1] = s1 >> PRECISION_BITS;
-      dst[q + 2] = s2 >> PRECISION_BITS;
-      dst[q + 3] = s3 >> PRECISION_BITS;
-      q += 4;
-    }
-  }
-}
-
-/**
- * Vertical pass: each output row sums its source rows, eight bytes at a time in registers (the rows a tap reads are
- * a few KB apart and stay in cache), the rest one by one. Channels do not matter here: a row is a row of bytes.
- */
-function vertical(src: Uint8Array, rowFirst: number, rowBytes: number, dst: Uint8ClampedArray, axis: AxisWeights, count: number): void {
-  const { bounds, weights, taps } = axis;
-  const wide = rowBytes - (rowBytes % 8);
-  for (let o = 0; o < count; o++) {
-    const top = (bounds[2 * o] - rowFirst) * rowBytes;
-    const k0 = o * taps;
-    const end = k0 + bounds[2 * o + 1];
-    const outRow = o * rowBytes;
-    for (let i = 0; i < wide; i += 8) {
-      let s0 = HALF;
-      let s1 = HALF;
-      let s2 = HALF;
-      let s3 = HALF;
-      let s4 = HALF;
-      let s5 = HALF;
-      let s6 = HALF;
-      let s7 = HALF;
-      for (let k = k0, p = top + i; k < end; k++, p += rowBytes) {
-        const w = weights[k];
-        s0 = (s0 + Math.imul(src[p], w)) | 0;
-        s1 = (s1 + Math.imul(src[p + 1], w)) | 0;
-        s2 = (s2 + Math.imul(src[p + 2], w)) | 0;
-        s3 = (s3 + Math.imul(src[p + 3], w)) | 0;
-        s4 = (s4 + Math.imul(src[p + 4], w)) | 0;
-        s5 = (s5 + Math.imul(src[p + 5], w)) | 0;
-        s6 = (s6 + Math.imul(src[p + 6], w)) | 0;
-        s7 = (s7 + Math.imul(src[p + 7], w)) | 0;
-      }
-      const q = outRow + i;
-      dst[q] = s0 >> PRECISION_BITS;
-      dst[q + 1] = s1 >> PRECISION_BITS;
-      dst[q + 2] = s2 >> PRECISION_BITS;
-      dst[q + 3] = s3 >> PRECISION_BITS;
-      dst[q + 4] = s4 >> PRECISION_BITS;
-      dst[q + 5] = s5 >> PRECISION_BITS;
-      dst[q + 6] = s6 >> PRECISION_BITS;
-      dst[q + 7] = s7 >> PRECISION_BITS;
-    }
-    for (let i = wide; i < rowBytes; i++) {
-      let s = HALF;
-      for (let k = k0, p = top + i; k < end; k++, p += rowBytes) s = (s + Math.imul(src[p], weights[k])) | 0;
-      dst[outRow + i] = s >> PRECISION_BITS;
-    }
-  }
-}
-
-const HORIZONTAL = { 1: horizontal1, 3: horizontal3, 4: horizontal4 } as const;
-
-const clamped = (bytes: Uint8Array) => new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const align16 = (n: number) => (n + 15) & ~15;
 
 /**
  * Resizes `pixels` to `size` (aspect not preserved); with `region`, computes only that rectangle of the resized image
- * (bit-identical to resizing all and cropping). Sizes that do not change skip their pass, as Pillow does.
+ * (bit-identical to resizing all and cropping). Sizes that do not change skip their pass, as Pillow does. The passes
+ * run as SIMD kernels (lanczos-simd.ts) over a copy of the source rows the region needs.
  */
 export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x: 0, y: 0, ...size }): Pixels {
   const { width: inWidth, height: inHeight, channels, data } = pixels;
@@ -223,28 +93,57 @@ export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x:
   if (rx < 0 || ry < 0 || rw < 1 || rh < 1 || rx + rw > size.width || ry + rh > size.height) {
     throw new Error(`resample: region ${rw}×${rh}+${rx}+${ry} is outside the ${size.width}×${size.height} output`);
   }
-  const needHorizontal = size.width !== inWidth;
-  const needVertical = size.height !== inHeight;
+  const horizontal = size.width !== inWidth ? cachedAxisWeights(inWidth, size.width, rx, rw) : null;
+  const vertical = size.height !== inHeight ? cachedAxisWeights(inHeight, size.height, ry, rh) : null;
 
   // Source rows the vertical pass reads (all of the region's rows when there is no vertical pass).
-  const verticalAxis = needVertical ? cachedAxisWeights(inHeight, size.height, ry, rh) : null;
-  const rowFirst = verticalAxis ? verticalAxis.bounds[0] : ry;
-  const rowEnd = verticalAxis ? verticalAxis.bounds[(rh - 1) * 2] + verticalAxis.bounds[(rh - 1) * 2 + 1] : ry + rh;
+  const rowFirst = vertical ? vertical.bounds[0] : ry;
+  const rowEnd = vertical ? vertical.bounds[(rh - 1) * 2] + vertical.bounds[(rh - 1) * 2 + 1] : ry + rh;
   const rows = rowEnd - rowFirst;
+  const inRowBytes = inWidth * channels;
+  const rowBytes = rw * channels;
+  const stride = align16(rowBytes);
+
+  // The kernels' memory: tables, source rows, the 8-bit intermediate, the result; each with 16 bytes of slack.
+  let used = 0;
+  const take = (bytes: number) => {
+    const at = used;
+    used = align16(used + bytes + 16);
+    return at;
+  };
+  const hBounds = horizontal ? take(horizontal.bounds.byteLength) : 0;
+  const hWeights = horizontal ? take(horizontal.weights.byteLength) : 0;
+  const vBounds = vertical ? take(vertical.bounds.byteLength) : 0;
+  const vWeights = vertical ? take(vertical.weights.byteLength) : 0;
+  const source = horizontal ? take(rows * inRowBytes) : 0;
+  const temp = take(rows * stride);
+  const out = vertical ? take(rh * stride) : temp;
+  const kernels = lanczosKernels();
+  const memory = kernelMemory(used);
+  const heap = new Uint8Array(memory);
+  const words = new Int32Array(memory);
 
   // Horizontal pass: source rows [rowFirst, rowEnd) → the region's columns, 8-bit like Pillow's intermediate image.
-  const rowBytes = rw * channels;
-  const temp = new Uint8Array(rows * rowBytes);
-  if (needHorizontal) {
-    HORIZONTAL[channels](data, rowFirst, inWidth * channels, rows, clamped(temp), cachedAxisWeights(inWidth, size.width, rx, rw), rw);
+  if (horizontal) {
+    words.set(horizontal.bounds, hBounds >> 2);
+    words.set(horizontal.weights, hWeights >> 2);
+    heap.set(data.subarray(rowFirst * inRowBytes, rowEnd * inRowBytes), source);
+    const tapsBytes = horizontal.taps * 4;
+    if (channels === 1) kernels.horizontalGray(source, inRowBytes, temp, stride, rows, hBounds, hBounds + rw * 8, hWeights, tapsBytes);
+    else kernels.horizontalPixels(source, inRowBytes, temp, stride, rows, hBounds, hBounds + rw * 8, hWeights, tapsBytes, channels);
   } else {
     for (let r = 0; r < rows; r++) {
-      const from = ((rowFirst + r) * inWidth + rx) * channels;
-      temp.set(data.subarray(from, from + rowBytes), r * rowBytes);
+      const from = (rowFirst + r) * inRowBytes + rx * channels;
+      heap.set(data.subarray(from, from + rowBytes), temp + r * stride);
     }
   }
-  if (!verticalAxis) return { width: rw, height: rh, channels, data: temp };
-  const out = new Uint8Array(rh * rowBytes);
-  vertical(temp, rowFirst, rowBytes, clamped(out), verticalAxis, rh);
-  return { width: rw, height: rh, channels, data: out };
+  if (vertical) {
+    words.set(vertical.bounds, vBounds >> 2);
+    words.set(vertical.weights, vWeights >> 2);
+    kernels.vertical(temp - rowFirst * stride, stride, out, vBounds, vBounds + rh * 8, vWeights, vertical.taps * 4);
+  }
+  const result = new Uint8Array(rh * rowBytes);
+  if (stride === rowBytes) result.set(heap.subarray(out, out + rh * rowBytes));
+  else for (let r = 0; r < rh; r++) result.set(heap.subarray(out + r * stride, out + r * stride + rowBytes), r * rowBytes);
+  return { width: rw, height: rh, channels, data: result };
 }

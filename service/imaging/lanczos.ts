@@ -81,11 +81,13 @@ function cachedAxisWeights(inSize: number, outSize: number, start: number, count
 }
 
 const align16 = (n: number) => (n + 15) & ~15;
+/** Source rows are copied into the kernels' memory this many bytes at a time (it keeps its size: keep it small). */
+const SOURCE_CHUNK_BYTES = 1 << 20;
 
 /**
  * Resizes `pixels` to `size` (aspect not preserved); with `region`, computes only that rectangle of the resized image
  * (bit-identical to resizing all and cropping). Sizes that do not change skip their pass, as Pillow does. The passes
- * run as SIMD kernels (lanczos-simd.ts) over a copy of the source rows the region needs.
+ * run as SIMD kernels (lanczos-simd.ts) over copies of the source rows the region needs, a chunk at a time.
  */
 export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x: 0, y: 0, ...size }): Pixels {
   const { width: inWidth, height: inHeight, channels, data } = pixels;
@@ -115,7 +117,8 @@ export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x:
   const hWeights = horizontal ? take(horizontal.weights.byteLength) : 0;
   const vBounds = vertical ? take(vertical.bounds.byteLength) : 0;
   const vWeights = vertical ? take(vertical.weights.byteLength) : 0;
-  const source = horizontal ? take(rows * inRowBytes) : 0;
+  const chunkRows = Math.min(rows, Math.max(1, Math.floor(SOURCE_CHUNK_BYTES / inRowBytes)));
+  const source = horizontal ? take(chunkRows * inRowBytes) : 0;
   const temp = take(rows * stride);
   const out = vertical ? take(rh * stride) : temp;
   const kernels = lanczosKernels();
@@ -127,10 +130,14 @@ export function resampleLanczos3(pixels: Pixels, size: Size, region: Rect = { x:
   if (horizontal) {
     words.set(horizontal.bounds, hBounds >> 2);
     words.set(horizontal.weights, hWeights >> 2);
-    heap.set(data.subarray(rowFirst * inRowBytes, rowEnd * inRowBytes), source);
     const tapsBytes = horizontal.taps * 4;
-    if (channels === 1) kernels.horizontalGray(source, inRowBytes, temp, stride, rows, hBounds, hBounds + rw * 8, hWeights, tapsBytes);
-    else kernels.horizontalPixels(source, inRowBytes, temp, stride, rows, hBounds, hBounds + rw * 8, hWeights, tapsBytes, channels);
+    for (let r = 0; r < rows; r += chunkRows) {
+      const n = Math.min(chunkRows, rows - r);
+      heap.set(data.subarray((rowFirst + r) * inRowBytes, (rowFirst + r + n) * inRowBytes), source);
+      const into = temp + r * stride;
+      if (channels === 1) kernels.horizontalGray(source, inRowBytes, into, stride, n, hBounds, hBounds + rw * 8, hWeights, tapsBytes);
+      else kernels.horizontalPixels(source, inRowBytes, into, stride, n, hBounds, hBounds + rw * 8, hWeights, tapsBytes, channels);
+    }
   } else {
     for (let r = 0; r < rows; r++) {
       const from = (rowFirst + r) * inRowBytes + rx * channels;

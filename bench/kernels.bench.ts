@@ -6,32 +6,23 @@
  * 1024²→2048² RGB ≤ 50 ms, colour match ≤ 30 ms.
  */
 import { loadavg } from 'node:os';
+import { Random } from '../service/engines/classic/random';
 import { colourMatchArea, matchColours } from '../service/imaging/colour-match';
 import { resampleLanczos3 } from '../service/imaging/lanczos';
 import type { Pixels } from '../service/imaging/pixels';
 
 const RUNS = 9;
 
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 /** Gradients with a little per-pixel noise, like a photo; `noise` makes every pixel random (the worst case). */
 function picture(width: number, height: number, channels: 1 | 3 | 4, noise = false): Pixels {
-  const next = random(width * 31 + channels);
+  const random = new Random(width * 31 + channels);
   const data = new Uint8Array(width * height * channels);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const n = (next() * 12) | 0;
+      const n = random.int(12);
       for (let c = 0; c < channels; c++) {
         const smooth = 128 + 90 * Math.sin((x * (c + 1)) / 97) * Math.cos((y * (3 - c)) / 131) + n;
-        data[(y * width + x) * channels + c] = noise ? (next() * 256) | 0 : smooth;
+        data[(y * width + x) * channels + c] = noise ? random.int(256) : smooth;
       }
     }
   }

@@ -3,6 +3,7 @@
 // own. Same ring statistics, same map; bytes may differ only where a value sits within ~1e-15 of a rounding boundary
 // (at most one level, at most one byte in 100 000; in practice none).
 import { describe, expect, it } from 'vitest';
+import { Random } from '../../service/engines/classic/random';
 import { colourMatchArea, labToRgb, matchColours, rgbToLab } from '../../service/imaging/colour-match';
 
 const decode = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
@@ -84,19 +85,10 @@ function reference({ generated, original, mask, area }: Scene): Uint8Array | nul
   return out;
 }
 
-function random(seed: number): () => number {
-  let s = seed;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
-
 /** A crop with an elliptic selection; the generated area carries a cast and, in `smooth` scenes, gradients. */
 function scene(width: number, height: number, channels: 3 | 4, seed: number, smooth: boolean): Scene {
-  const next = random(seed);
+  const random = new Random(seed);
+  const next = () => random.next();
   const data = Uint8Array.from({ length: width * height * channels }, () => (next() * 256) | 0);
   const mask = new Uint8Array(width * height);
   const [cx, cy, rx, ry] = [width * 0.45, height * 0.55, width * 0.3, height * 0.25];
@@ -119,7 +111,8 @@ function scene(width: number, height: number, channels: 3 | 4, seed: number, smo
 
 describe('fast colour match equals the plain formulas', () => {
   it('converts sRGB → LAB like Math.cbrt (to 1e-12) and LAB → sRGB to the same byte, over random colours', () => {
-    const next = random(3);
+    const random = new Random(3);
+    const next = () => random.next();
     const lab = new Float64Array(3);
     const back = new Uint8Array(3);
     let worstLab = 0;

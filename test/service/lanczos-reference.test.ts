@@ -3,6 +3,7 @@
 // over its taps, floor division by 2^22, clamp; horizontal pass first into an 8-bit image, then vertical; a region is
 // cut out of the whole result. Byte for byte, on random images of odd sizes, every channel count, up and down.
 import { describe, expect, it } from 'vitest';
+import { Random } from '../../service/engines/classic/random';
 import { resampleLanczos3 } from '../../service/imaging/lanczos';
 import type { Pixels } from '../../service/imaging/pixels';
 
@@ -62,15 +63,8 @@ function reference(image: Pixels, width: number, height: number): Pixels {
 }
 
 function randomImage(width: number, height: number, channels: 1 | 3 | 4, seed: number): Pixels {
-  let s = seed;
-  const data = new Uint8Array(width * height * channels);
-  for (let i = 0; i < data.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    data[i] = s >>> 24;
-  }
-  return { width, height, channels, data };
+  const random = new Random(seed);
+  return { width, height, channels, data: Uint8Array.from({ length: width * height * channels }, () => random.int(256)) };
 }
 
 function cut(image: Pixels, region: { x: number; y: number; width: number; height: number }): Uint8Array {

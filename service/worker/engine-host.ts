@@ -34,7 +34,8 @@ export class WorkerCrashedError extends EngineError {
   }
 }
 
-const WORKER_URL = new URL('./engine-worker.ts', import.meta.url);
+/** Beside this module: the TypeScript entry when run from source (tests, tsx), the compiled one in build/. */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
 const DISPOSE_TIMEOUT_MS = 5000;
 /** A worker that dies again this soon after a restart is restarted after a pause, not in a tight loop. */
 const CRASH_LOOP_WINDOW_MS = 10_000;

@@ -11,6 +11,7 @@ import { encodePng } from '../service/imaging/codec';
 import { decodeCropInputs } from '../service/jobs/inputs';
 import { resolveParams } from '../service/jobs/params';
 import { compositeResult, maskBounds, prepareEngineJob } from '../service/jobs/region';
+import { regionJob } from '../service/jobs/run-inpaint';
 import { silentLogger } from '../service/log';
 import { startService } from '../service/main';
 
@@ -103,7 +104,7 @@ async function prePostFor2048Crop(input: 'png' | 'raw', channels: 3 | 4): Promis
     const t0 = performance.now();
     const inputs = await decodeCropInputs(parts.image, parts.mask, params);
     const t1 = performance.now();
-    const job = await prepareEngineJob(inputs, params, 'sdxl');
+    const job = await prepareEngineJob(regionJob(inputs, params, 'sdxl'));
     if (job.width !== 1024 || job.height !== 1024) throw new Error(`unexpected working size ${job.width}×${job.height}`);
     const t2 = performance.now();
     const result = await compositeResult(generated, inputs, maskBounds(inputs.mask)!);

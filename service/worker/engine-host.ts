@@ -6,10 +6,14 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
-import { CancelledError, EngineError, type EngineJob, type EngineOutput, type EngineProgress } from '../engines/engine';
+import { ENGINES } from '../engines/descriptors';
+import { CancelledError, EngineError, type EngineProgress } from '../engines/engine';
+// libvips must be loaded by the main thread before the worker loads it, or glibc may unload it under the worker
+// (sharp's documentation, "worker threads").
+import '../imaging/resize';
+import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { Logger } from '../log';
 import type { CancelFlag } from './cancel-flag';
-import { unavailableStatus } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
 
 
@@ -23,7 +27,7 @@ export interface EngineRunner {
   engineStatuses(): EngineStatus[];
   workerStatus(): WorkerStatus;
   /** One run at a time. Rejects with CancelledError, EngineError or WorkerCrashedError. */
-  run(engine: EngineName, job: EngineJob, options: RunOptions): Promise<EngineOutput>;
+  run(engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput>;
   close(): Promise<void>;
 }
 
@@ -44,7 +48,7 @@ const CRASH_LOOP_PAUSE_MS = 2000;
 interface PendingRun {
   runId: number;
   options: RunOptions;
-  resolve(output: EngineOutput): void;
+  resolve(output: RegionOutput): void;
   reject(error: Error): void;
 }
 
@@ -103,7 +107,7 @@ export class EngineWorkerHost implements EngineRunner {
     return { state: this.#state, restarts: this.#restarts, lastCrash: this.#lastCrash };
   }
 
-  async run(engine: EngineName, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+  async run(engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
     if (this.#busy) throw new Error('EngineWorkerHost.run: a run is already in progress');
     if (this.#closing) throw new EngineError('the service is shutting down');
     this.#busy = true;
@@ -118,14 +122,14 @@ export class EngineWorkerHost implements EngineRunner {
     }
   }
 
-  #post(worker: Worker, engine: EngineName, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+  #post(worker: Worker, engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
     const runId = this.#nextRunId++;
-    return new Promise<EngineOutput>((resolve, reject) => {
+    return new Promise<RegionOutput>((resolve, reject) => {
       this.#pending = { runId, options, resolve, reject };
       const message: HostMessage = { type: 'run', runId, engine, job, cancelFlag: options.cancel.buffer };
-      // The job's pixel buffers move to the worker (the caller does not reuse them); views on shared pool memory
-      // are copied instead, since transferring would detach their neighbours.
-      const transfer = [job.image, job.mask].filter(ownsItsBuffer).map((bytes) => bytes.buffer as ArrayBuffer);
+      // The crop's buffers move to the worker (the caller does not reuse them); views on shared pool memory are
+      // copied instead, since transferring would detach their neighbours.
+      const transfer = [job.image.data, job.mask.data].filter(ownsItsBuffer).map((bytes) => bytes.buffer as ArrayBuffer);
       worker.postMessage(message, transfer);
     });
   }
@@ -156,11 +160,7 @@ export class EngineWorkerHost implements EngineRunner {
   }
 
   #placeholderStatuses(why: string): EngineStatus[] {
-    const reason = `engine worker ${why}`;
-    return [
-      unavailableStatus('sdxl', this.#settings.modelDir ? reason : 'no model configured', this.#settings.modelDir ? 'loading' : 'unavailable'),
-      unavailableStatus('classic', reason, 'loading'),
-    ];
+    return ENGINES.map((engine) => engine.placeholder(this.#settings, `engine worker ${why}`));
   }
 
   #spawn(): void {

@@ -1,11 +1,13 @@
 /**
- * The engine worker thread: owns the engines, runs one job at a time, streams progress back. ORT session creation
- * and runs, and PatchMatch, block this thread — never the HTTP one.
+ * The engine worker thread: owns the engines, runs one job at a time — resampling, engine, composite
+ * (jobs/region.ts) — and streams progress back. ORT session creation and runs, PatchMatch and the per-pixel work
+ * around them block this thread — never the HTTP one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import { CancelledError, EngineError, type EngineOutput, type EngineProgress } from '../engines/engine';
+import { CancelledError, EngineError, type EngineProgress } from '../engines/engine';
+import { inpaintRegion } from '../jobs/region';
 import { CancelFlag } from './cancel-flag';
 import { createEngines, isEngine, type EngineSlot } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
@@ -69,10 +71,9 @@ async function run(message: Extract<HostMessage, { type: 'run' }>): Promise<void
     post({ type: 'progress', runId, progress: { ...progress, preview: { ...progress.preview, rgb } } }, [rgb.buffer as ArrayBuffer]);
   };
   try {
-    const output = await slot.run(message.job, { onProgress, isCancelled: () => flag.cancelled });
-    const images = output.images.map((image) => ({ ...image, rgb: ownedCopy(image.rgb) }));
-    const result: EngineOutput = { images, warnings: output.warnings };
-    post({ type: 'done', runId, output: result }, images.map((image) => image.rgb.buffer as ArrayBuffer));
+    const output = await inpaintRegion(slot, message.job, { onProgress, isCancelled: () => flag.cancelled });
+    // The results are this run's own buffers (fresh composites): they move to the main thread.
+    post({ type: 'done', runId, output }, output.results.map((result) => result.pixels.data.buffer as ArrayBuffer));
   } catch (error) {
     post({ type: 'failed', runId, failure: flag.cancelled && !(error instanceof EngineError) ? toFailure(new CancelledError()) : toFailure(error) });
   } finally {

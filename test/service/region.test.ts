@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickWorkingSize, SDXL_BUCKETS } from '../../core/geometry';
-import { compositeResult, CLASSIC_MAX_PIXELS, maskBounds, prepareEngineJob, WORKING_SIZE } from '../../service/jobs/region';
+import { CLASSIC_MAX_PIXELS, engineDescriptor } from '../../service/engines/descriptors';
+import { compositeResult, maskBounds, prepareEngineJob } from '../../service/jobs/region';
+import { regionJob } from '../../service/jobs/run-inpaint';
 import { resizeLanczos } from '../../service/imaging/resize';
 import { resolveParams } from '../../service/jobs/params';
 import type { CropInputs } from '../../service/jobs/inputs';
@@ -14,6 +16,8 @@ function inputsOf(width: number, height: number): CropInputs {
     warnings: [],
   };
 }
+
+const WORKING_SIZE = { sdxl: engineDescriptor('sdxl').workingSize, classic: engineDescriptor('classic').workingSize };
 
 describe('working size per engine', () => {
   const cases = [
@@ -41,13 +45,13 @@ describe('working size per engine', () => {
 describe('resampling around the engine', () => {
   it('resizes image (as RGB) and mask (as gray) to the working size, up or down', async () => {
     const params = resolveParams({ prompt: 'x', seed: 4294967295, variations: 2 });
-    const up = await prepareEngineJob(inputsOf(300, 200), params, 'sdxl');
+    const up = await prepareEngineJob(regionJob(inputsOf(300, 200), params, 'sdxl'));
     expect([up.width, up.height]).toEqual([1216, 832]);
     expect(up.image.length).toBe(1216 * 832 * 3);
     expect(up.mask.length).toBe(1216 * 832);
     // seed + i wraps within 32 bits
     expect(up.seeds).toEqual([4294967295, 0]);
-    const down = await prepareEngineJob(inputsOf(1800, 1200), params, 'sdxl');
+    const down = await prepareEngineJob(regionJob(inputsOf(1800, 1200), params, 'sdxl'));
     expect([down.width, down.height]).toEqual([1216, 832]);
     // Soft mask values survive the resize (the engine binarises).
     expect(down.mask.some((v) => v > 0 && v < 255)).toBe(true);
@@ -55,14 +59,14 @@ describe('resampling around the engine', () => {
 
   it('hands classic copies at the native size, so the crop buffers stay usable', async () => {
     const inputs = inputsOf(64, 48);
-    const job = await prepareEngineJob(inputs, resolveParams({ prompt: '' }), 'classic');
+    const job = await prepareEngineJob(regionJob(inputs, resolveParams({ prompt: '' }), 'classic'));
     expect([job.width, job.height]).toEqual([64, 48]);
     expect(job.mask).not.toBe(inputs.mask.data);
     expect(Array.from(job.mask)).toEqual(Array.from(inputs.mask.data));
     // RGB crops at their native size too: the image buffer is copied, not handed over.
     const crop = makeCrop(64, 48, 3);
     const rgb: CropInputs = { ...inputs, image: { width: 64, height: 48, channels: 3, data: crop.image } };
-    const rgbJob = await prepareEngineJob(rgb, resolveParams({ prompt: '' }), 'classic');
+    const rgbJob = await prepareEngineJob(regionJob(rgb, resolveParams({ prompt: '' }), 'classic'));
     expect(rgbJob.image).not.toBe(crop.image);
     expect(Array.from(rgbJob.image)).toEqual(Array.from(crop.image));
   });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
-import { CancelledError, type EngineJob } from '../../service/engines/engine';
+import { CancelledError } from '../../service/engines/engine';
+import type { RegionJob } from '../../service/jobs/region';
 import { silentLogger } from '../../service/log';
 import { CancelFlag } from '../../service/worker/cancel-flag';
 import { EngineWorkerHost, WorkerCrashedError } from '../../service/worker/engine-host';
@@ -55,11 +56,10 @@ describe('engine worker failures', () => {
 describe('engine worker host', () => {
   it('pauses after a crash loop, and a run waiting for that restart ends cancelled when the host closes', async () => {
     const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
-    const job = (prompt: string): EngineJob => ({
-      width: 8,
-      height: 8,
-      image: new Uint8Array(8 * 8 * 3),
-      mask: new Uint8Array(8 * 8).fill(255),
+    const job = (prompt: string): RegionJob => ({
+      image: { width: 8, height: 8, channels: 3, data: new Uint8Array(8 * 8 * 3) },
+      mask: { width: 8, height: 8, channels: 1, data: new Uint8Array(8 * 8).fill(255) },
+      working: { width: 8, height: 8 },
       prompt,
       negativePrompt: undefined,
       steps: 1,

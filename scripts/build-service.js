@@ -3,7 +3,7 @@
 // the engine worker as ES modules in a few tens of milliseconds, so nothing is transpiled when genfill starts. The
 // engines and the doctor's model checks stay in chunks loaded on first use; npm packages stay external.
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, URL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

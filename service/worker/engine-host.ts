@@ -3,7 +3,7 @@
  * statuses for health, and restarts the worker when it dies (the running job fails with the reason; the service
  * carries on).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
 import { ENGINES } from '../engines/descriptors';
@@ -15,6 +15,7 @@ import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { Logger } from '../log';
 import type { CancelFlag } from './cancel-flag';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
+import { spawnWorker, workerEntryUrl } from './spawn';
 
 
 export interface RunOptions {
@@ -38,8 +39,7 @@ export class WorkerCrashedError extends EngineError {
   }
 }
 
-/** Beside this module: the TypeScript entry when run from source (tests, tsx), the compiled one in build/. */
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './engine-worker.ts' : './engine-worker.js', import.meta.url);
+const WORKER_URL = workerEntryUrl('engine-worker', import.meta.url);
 const DISPOSE_TIMEOUT_MS = 5000;
 /** A worker that dies again this soon after a restart is restarted after a pause, not in a tight loop. */
 const CRASH_LOOP_WINDOW_MS = 10_000;
@@ -50,26 +50,6 @@ interface PendingRun {
   options: RunOptions;
   resolve(output: RegionOutput): void;
   reject(error: Error): void;
-}
-
-/** tsx's ESM API, resolved from here so the worker finds it whatever the working directory. */
-function tsxApiUrl(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
-}
-
-/**
- * The worker entry is TypeScript. On Node 20 a worker does not apply `--import tsx` from its execArgv before
- * loading its entry ("Unknown file extension .ts"), so a one-line ESM bootstrap registers tsx's loader in the worker
- * and then imports the entry. A compiled (.js) entry is started directly.
- */
-function spawnWorker(url: URL, workerData: EngineSettings): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const bootstrap = `import { register } from ${JSON.stringify(tsxApiUrl())}; register(); await import(${JSON.stringify(url.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }
 
 export class EngineWorkerHost implements EngineRunner {

@@ -39,16 +39,20 @@ describe('classic engine', () => {
     for (const image of first.images) expect(samePixels(image.rgb, picture.rgb, kept)).toBe(true);
   });
 
-  it('reports denoising progress per variation, counting iterations over all scales', async () => {
-    const events = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]);
-    const steps = events[0].steps;
-
+  it('reports denoising progress counting iterations over all scales: per step for one variation, for the batch for several', async () => {
+    const one = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1]);
+    const steps = one[0].steps;
     expect(steps).toBeGreaterThan(1);
-    expect(events.every((e) => e.phase === 'denoising' && e.steps === steps)).toBe(true);
-    const expected = [0, 1].flatMap((variation) =>
-      Array.from({ length: steps }, (_, i) => ({ variation, step: i + 1 })),
-    );
-    expect(events.map(({ variation, step }) => ({ variation, step }))).toEqual(expected);
+    expect(one.every((e) => e.phase === 'denoising' && e.steps === steps)).toBe(true);
+    expect(one.map(({ variation, step }) => ({ variation, step }))).toEqual(Array.from({ length: steps }, (_, i) => ({ variation: 0, step: i + 1 })));
+
+    // Several variations run in parallel threads: the batch advances by the mean step, never backwards, to the end.
+    const batch = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2, 3]);
+    expect(batch.every((e) => e.phase === 'denoising' && e.steps === steps && e.variation === null)).toBe(true);
+    const reported = batch.map((e) => e.step);
+    expect(reported).toEqual([...reported].sort((a, b) => a - b));
+    expect(reported.at(-1)).toBe(steps);
+    expect(new Set(reported).size).toBe(steps);
   });
 
   it('attaches a preview of the whole crop while the levels are small', async () => {

@@ -11,15 +11,19 @@ import { setImmediate } from 'node:timers/promises';
 import { BINARIZE_THRESHOLD } from '../../../core/mask';
 import type { EngineStatus } from '../../../core/protocol';
 import { CancelledError, EngineError } from '../engine';
-import type { Engine, EngineImage, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../engine';
+import type { Engine, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../engine';
 import { fillVariation } from './fill';
 import { planFill } from './plan';
 import { levelPreview } from './preview';
 import { DEFAULT_CLASSIC_SETTINGS } from './settings';
 import type { ClassicSettings } from './settings';
+import { VariationPool } from './variation-pool';
 
 export { DEFAULT_CLASSIC_SETTINGS } from './settings';
 export type { ClassicSettings } from './settings';
+
+/** Shared by every classic engine of the thread: the pool's threads start once and idle without holding the process. */
+let pool: VariationPool | null = null;
 
 export function createClassicEngine(settings: ClassicSettings = DEFAULT_CLASSIC_SETTINGS): Engine {
   let disposed = false;
@@ -35,28 +39,32 @@ export function createClassicEngine(settings: ClassicSettings = DEFAULT_CLASSIC_
         if (context.isCancelled()) throw new CancelledError();
       };
       checkCancelled();
-      const plan = planFill(job.image, job.mask, BINARIZE_THRESHOLD, job.width, job.height, settings);
-      const images: EngineImage[] = [];
-      for (let variation = 0; variation < job.seeds.length; variation++) {
-        const seed = job.seeds[variation];
-        const rgb = await fillVariation(plan, seed, {
-          checkCancelled,
-          async afterStep(step, level) {
-            const progress: EngineProgress = { phase: 'denoising', variation, step, steps: plan.steps };
-            const preview = level ? levelPreview(level.image, level.width, level.height) : undefined;
-            if (preview) progress.preview = preview;
-            context.onProgress(progress);
-            // Let a cancel message reach the worker between iterations, then honour it.
-            await setImmediate();
-            checkCancelled();
-          },
-        });
-        images.push({ seed, width: job.width, height: job.height, rgb });
+      if (job.seeds.length > 1) {
+        // Several variations: one per thread, in parallel (the plan is made in each thread).
+        pool ??= new VariationPool();
+        const { image, mask, width, height, seeds } = job;
+        return pool.run({ image, mask, width, height, seeds, threshold: BINARIZE_THRESHOLD, settings }, context);
       }
-      return { images, warnings: plan.warnings };
+      // One variation: here, without a thread to start or a crop to share.
+      const plan = planFill(job.image, job.mask, BINARIZE_THRESHOLD, job.width, job.height, settings);
+      const [seed] = job.seeds;
+      const rgb = await fillVariation(plan, seed, {
+        checkCancelled,
+        async afterStep(step, level) {
+          const progress: EngineProgress = { phase: 'denoising', variation: 0, step, steps: plan.steps };
+          const preview = level ? levelPreview(level.image, level.width, level.height) : undefined;
+          if (preview) progress.preview = preview;
+          context.onProgress(progress);
+          // Let a cancel message reach the worker between iterations, then honour it.
+          await setImmediate();
+          checkCancelled();
+        },
+      });
+      return { images: [{ seed, width: job.width, height: job.height, rgb }], warnings: plan.warnings };
     },
     async dispose(): Promise<void> {
       disposed = true;
+      await pool?.close();
     },
   };
 }

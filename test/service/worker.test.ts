@@ -80,3 +80,43 @@ describe('engine worker host', () => {
     expect(host.workerStatus().state).toBe('stopped');
   });
 });
+
+describe('engine worker runs', () => {
+  it('move the crop into the worker and the composited crop-sized results back, without copies', async () => {
+    const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
+    try {
+      const source = makeCrop(40, 30, 4);
+      const original = source.image.slice();
+      const job: RegionJob = {
+        image: { width: 40, height: 30, channels: 4, data: source.image },
+        mask: { width: 40, height: 30, channels: 1, data: source.mask },
+        working: { width: 64, height: 48 },
+        prompt: 'x',
+        negativePrompt: undefined,
+        steps: 1,
+        guidance: 1,
+        guidanceRescale: 0,
+        strength: 1,
+        scheduler: 'euler',
+        seeds: [5, 6],
+      };
+      const output = await host.run('classic', job, { cancel: new CancelFlag(), onProgress: () => {} });
+      // Transferred, not cloned: the main thread's views are detached.
+      expect(source.image.byteLength).toBe(0);
+      expect(source.mask.byteLength).toBe(0);
+      expect(output.results.map((r) => [r.seed, r.pixels.width, r.pixels.height, r.pixels.channels])).toEqual([
+        [5, 40, 30, 4],
+        [6, 40, 30, 4],
+      ]);
+      const mask = makeCrop(40, 30, 4).mask;
+      for (const result of output.results) {
+        for (let p = 0; p < 40 * 30; p++) {
+          if (mask[p] === 0) expect(Array.from(result.pixels.data.subarray(p * 4, p * 4 + 4))).toEqual(Array.from(original.subarray(p * 4, p * 4 + 4)));
+        }
+      }
+      expect(output.timings.engine).toBeGreaterThan(0);
+    } finally {
+      await host.close();
+    }
+  });
+});

@@ -17,7 +17,8 @@ import { ROUTES } from '../core/protocol';
 import { encodePng } from '../service/imaging/codec';
 import { decodeCropInputs } from '../service/jobs/inputs';
 import { resolveParams } from '../service/jobs/params';
-import { compositeResult, maskBounds, prepareEngineJob } from '../service/jobs/region';
+import { maskBounds } from '../core/mask';
+import { compositeResult, prepareEngineJob } from '../service/jobs/region';
 import { regionJob } from '../service/jobs/run-inpaint';
 import { silentLogger } from '../service/log';
 import { startService } from '../service/main';
@@ -97,7 +98,7 @@ async function prePostFor2048Crop(input: 'png' | 'raw', channels: 3 | 4): Promis
     const job = regionJob(inputs, params, 'sdxl');
     await prepareEngineJob(job);
     const t2 = performance.now();
-    const result = await compositeResult(generated, job, maskBounds(job.mask)!);
+    const result = await compositeResult(generated, job, maskBounds(job.mask.data, size, size)!);
     const t3 = performance.now();
     await encodePng(result.pixels);
     const t4 = performance.now();
@@ -118,7 +119,7 @@ async function compositeAndEncode4096(): Promise<void> {
   const size = 4096;
   const image = { width: size, height: size, channels: 4 as const, data: photoLike(size, size, 4) };
   const mask = { width: size, height: size, channels: 1 as const, data: holeMask(size, size, 0.4) };
-  const bounds = maskBounds(mask)!;
+  const bounds = maskBounds(mask.data, size, size)!;
   const generated = Array.from({ length: 8 }, (_, seed) => ({ seed, width: 1024, height: 1024, rgb: photoLike(1024, 1024, 3) }));
   const composite: number[] = [];
   const total: number[] = [];

@@ -5,7 +5,7 @@
  * the crop arrives and the results leave as transferred buffers.
  */
 import type { Rect, Size } from '../../core/geometry';
-import { compositeByMask } from '../../core/mask';
+import { compositeByMask, maskBounds } from '../../core/mask';
 import { EngineError, type Engine, type EngineImage, type EngineJob, type EngineOutput, type EngineRunContext, type GenerationSettings } from '../engines/engine';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
@@ -44,31 +44,6 @@ export async function prepareEngineJob(job: RegionJob): Promise<EngineJob> {
   const { image, mask, working, ...settings } = job;
   const [rgb, gray] = await Promise.all([toRgb(image).then((pixels) => resizeLanczos(pixels, working)), resizeLanczos(mask, working)]);
   return { ...settings, width: working.width, height: working.height, image: detached(rgb.data, image), mask: detached(gray.data, mask) };
-}
-
-/** Bounds of the non-zero mask pixels (the only ones where generated pixels show), or null for an empty mask. */
-export function maskBounds(mask: Pixels): Rect | null {
-  const { width, height, data } = mask;
-  let top = -1;
-  let bottom = -1;
-  let left = width;
-  let right = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let first = -1;
-    let last = -1;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x] === 0) continue;
-      if (first < 0) first = x;
-      last = x;
-    }
-    if (first < 0) continue;
-    if (top < 0) top = y;
-    bottom = y;
-    left = Math.min(left, first);
-    right = Math.max(right, last);
-  }
-  return top < 0 ? null : { x: left, y: top, width: right - left + 1, height: bottom - top + 1 };
 }
 
 /**
@@ -115,7 +90,8 @@ function checkOutput(output: EngineOutput, expected: { width: number; height: nu
 /** 1. resample the crop to the working size, 2. run the engine, 3. bring each result back and composite it. */
 export async function inpaintRegion(engine: Engine, job: RegionJob, context: EngineRunContext): Promise<RegionOutput> {
   let mark = performance.now();
-  const bounds = maskBounds(job.mask);
+  // Generated pixels show only inside the mask's bounds (non-zero values): only they are resampled and blended.
+  const bounds = maskBounds(job.mask.data, job.mask.width, job.mask.height);
   if (!bounds) throw new EngineError('the mask is empty');
   const engineJob = await prepareEngineJob(job);
   const prepare = performance.now() - mark;

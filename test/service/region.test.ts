@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickWorkingSize, SDXL_BUCKETS } from '../../core/geometry';
 import { CLASSIC_MAX_PIXELS, engineDescriptor } from '../../service/engines/descriptors';
-import { compositeResult, maskBounds, prepareEngineJob } from '../../service/jobs/region';
+import { maskBounds } from '../../core/mask';
+import { compositeResult, prepareEngineJob } from '../../service/jobs/region';
 import { regionJob } from '../../service/jobs/run-inpaint';
 import { resizeLanczos } from '../../service/imaging/resize';
 import { resolveParams } from '../../service/jobs/params';
@@ -74,7 +75,7 @@ describe('resampling around the engine', () => {
   it('brings a working-size result back to the crop size and keeps unmasked bytes exact', async () => {
     const inputs = inputsOf(150, 100);
     const generated = { seed: 1, width: 1216, height: 832, rgb: new Uint8Array(1216 * 832 * 3).fill(9) };
-    const result = await compositeResult(generated, inputs, maskBounds(inputs.mask)!);
+    const result = await compositeResult(generated, inputs, maskBounds(inputs.mask.data, 150, 100)!);
     expect([result.pixels.width, result.pixels.height, result.pixels.channels]).toEqual([150, 100, 4]);
     for (let p = 0; p < 150 * 100; p++) {
       const m = inputs.mask.data[p];
@@ -89,8 +90,9 @@ describe('mask bounds and region resampling', () => {
     const mask = new Uint8Array(10 * 6);
     mask[2 * 10 + 3] = 1;
     mask[4 * 10 + 7] = 200;
-    expect(maskBounds({ width: 10, height: 6, channels: 1, data: mask })).toEqual({ x: 3, y: 2, width: 5, height: 3 });
-    expect(maskBounds({ width: 10, height: 6, channels: 1, data: new Uint8Array(60) })).toBeNull();
+    expect(maskBounds(mask, 10, 6)).toEqual({ x: 3, y: 2, width: 5, height: 3 });
+    expect(maskBounds(mask, 10, 6, 128)).toEqual({ x: 7, y: 4, width: 1, height: 1 });
+    expect(maskBounds(new Uint8Array(60), 10, 6)).toBeNull();
   });
 
   it('resamples a region exactly as the same region of the whole resize', async () => {

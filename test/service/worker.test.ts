@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
 import { CancelledError } from '../../service/engines/engine';
+import type { Pixels } from '../../service/imaging/pixels';
 import type { RegionJob } from '../../service/jobs/region';
 import { silentLogger } from '../../service/log';
 import { CancelFlag } from '../../service/worker/cancel-flag';
@@ -9,6 +10,11 @@ import { EngineWorkerHost, WorkerCrashedError } from '../../service/worker/engin
 import { FAKE_ENGINE_MODULE, makeCrop, rawJobForm, startTestService, submit, waitForJob } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
+
+/** A one-step job for the fake engines (the prompt picks their behaviour); the working size defaults to the crop's. */
+function regionJob(image: Pixels, mask: Pixels, prompt: string, seeds: number[], working = { width: image.width, height: image.height }): RegionJob {
+  return { image, mask, working, prompt, negativePrompt: undefined, steps: 1, guidance: 1, guidanceRescale: 0, strength: 1, scheduler: 'euler', seeds };
+}
 const crop = makeCrop(40, 40, 3);
 
 async function health(service: Service): Promise<Health> {
@@ -56,19 +62,8 @@ describe('engine worker failures', () => {
 describe('engine worker host', () => {
   it('pauses after a crash loop, and a run waiting for that restart ends cancelled when the host closes', async () => {
     const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
-    const job = (prompt: string): RegionJob => ({
-      image: { width: 8, height: 8, channels: 3, data: new Uint8Array(8 * 8 * 3) },
-      mask: { width: 8, height: 8, channels: 1, data: new Uint8Array(8 * 8).fill(255) },
-      working: { width: 8, height: 8 },
-      prompt,
-      negativePrompt: undefined,
-      steps: 1,
-      guidance: 1,
-      guidanceRescale: 0,
-      strength: 1,
-      scheduler: 'euler',
-      seeds: [1],
-    });
+    const job = (prompt: string) =>
+      regionJob({ width: 8, height: 8, channels: 3, data: new Uint8Array(8 * 8 * 3) }, { width: 8, height: 8, channels: 1, data: new Uint8Array(8 * 8).fill(255) }, prompt, [1]);
     const options = () => ({ cancel: new CancelFlag(), onProgress: () => {} });
     await expect(host.run('classic', job('crash'), options())).rejects.toBeInstanceOf(WorkerCrashedError);
     await expect(host.run('classic', job('crash'), options())).rejects.toBeInstanceOf(WorkerCrashedError);
@@ -87,19 +82,10 @@ describe('engine worker runs', () => {
     try {
       const source = makeCrop(40, 30, 4);
       const original = source.image.slice();
-      const job: RegionJob = {
-        image: { width: 40, height: 30, channels: 4, data: source.image },
-        mask: { width: 40, height: 30, channels: 1, data: source.mask },
-        working: { width: 64, height: 48 },
-        prompt: 'x',
-        negativePrompt: undefined,
-        steps: 1,
-        guidance: 1,
-        guidanceRescale: 0,
-        strength: 1,
-        scheduler: 'euler',
-        seeds: [5, 6],
-      };
+      const job = regionJob({ width: 40, height: 30, channels: 4, data: source.image }, { width: 40, height: 30, channels: 1, data: source.mask }, 'x', [5, 6], {
+        width: 64,
+        height: 48,
+      });
       const output = await host.run('classic', job, { cancel: new CancelFlag(), onProgress: () => {} });
       // Transferred, not cloned: the main thread's views are detached.
       expect(source.image.byteLength).toBe(0);

@@ -5,28 +5,16 @@
  * in a 1.5-megapixel crop plans and fills a 160² region).
  */
 import type { Rect } from '../../../core/geometry';
+import { maskBounds } from '../../../core/mask';
 
 export function fillRegion(mask: Uint8Array, width: number, height: number, threshold: number, minContextMargin: number): Rect | null {
-  let top = -1;
-  let bottom = -1;
-  let left = width;
-  let right = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      if (mask[row + x] < threshold) continue;
-      if (top < 0) top = y;
-      bottom = y;
-      if (x < left) left = x;
-      if (x > right) right = x;
-    }
-  }
-  if (top < 0) return null;
-  const margin = Math.max(minContextMargin, right - left + 1, bottom - top + 1);
-  const x0 = Math.max(0, left - margin);
-  const y0 = Math.max(0, top - margin);
-  const x1 = Math.min(width, right + 1 + margin);
-  const y1 = Math.min(height, bottom + 1 + margin);
+  const hole = maskBounds(mask, width, height, threshold);
+  if (!hole) return null;
+  const margin = Math.max(minContextMargin, hole.width, hole.height);
+  const x0 = Math.max(0, hole.x - margin);
+  const y0 = Math.max(0, hole.y - margin);
+  const x1 = Math.min(width, hole.x + hole.width + margin);
+  const y1 = Math.min(height, hole.y + hole.height + margin);
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 

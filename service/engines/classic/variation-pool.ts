@@ -10,20 +10,13 @@ import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerEntryUrl } from '../../worker/spawn';
 import { CancelledError, EngineError, type EngineImage, type EngineProgress, type EngineRunContext } from '../engine';
-import type { ClassicSettings } from './settings';
 import type { FillReply, FillRequest } from './variation-messages';
 
 const WORKER_URL = workerEntryUrl('variation-worker', import.meta.url);
 /** How often a running job looks at the job's cancel flag while no step arrives. */
 const CANCEL_POLL_MS = 20;
 
-export interface PoolJob {
-  image: Uint8Array;
-  mask: Uint8Array;
-  width: number;
-  height: number;
-  threshold: number;
-  settings: ClassicSettings;
+export interface PoolJob extends Pick<FillRequest, 'image' | 'mask' | 'width' | 'height' | 'threshold' | 'settings'> {
   seeds: number[];
 }
 

@@ -1,7 +1,8 @@
 /**
  * The HTTP client of the service benchmark, in its own process so that its work does not count as the service's
  * event-loop delay: posts one raw-pixel job, polls it, downloads every result, and reports on stdout. Prints
- * `posted` once the job is accepted and `done {json}` at the end (the benchmark measures in between).
+ * `sending` just before the upload starts and `done {json}` at the end (the benchmark measures in between, so the
+ * service's upload handling counts).
  */
 import { ROUTES, type JobSnapshot } from '../core/protocol';
 import { holeMask, photoLike } from './pictures';
@@ -17,9 +18,9 @@ form.append(
 form.append('image', new Blob([photoLike(size, size, channels) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
 form.append('mask', new Blob([holeMask(size, size, 0.4) as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
 
+console.log('sending');
 const started = performance.now();
 const created = (await (await fetch(url + ROUTES.jobs, { method: 'POST', body: form })).json()) as { id: string };
-console.log('posted');
 let snapshot: JobSnapshot;
 let slowestPoll = 0;
 for (;;) {

@@ -136,7 +136,7 @@ async function compositeAndEncode4096(): Promise<void> {
   console.log(`4096² RGBA crop (40% hole), 8 variations from 1024²: composite ${minMedian(composite)}, composite + PNG encode ${minMedian(total)} (target ≤ 1000 ms); ${loadLine()}`);
 }
 
-/** Runs the job client in another process; returns the HTTP thread's event-loop delay between `posted` and `done`. */
+/** Runs the job client in another process; prints the HTTP thread's event-loop delay from upload to last download. */
 async function eventLoopDuringJob(label: string, config: Parameters<typeof startService>[0], clientArgs: string[]): Promise<void> {
   const service = await startService({ port: 0, ...config }, { log: silentLogger });
   while (service.runner.workerStatus().state !== 'running') await new Promise((resolve) => setTimeout(resolve, 20));
@@ -147,7 +147,7 @@ async function eventLoopDuringJob(label: string, config: Parameters<typeof start
     const report = await new Promise<string>((resolve, reject) => {
       client.stdout.on('data', (chunk: Buffer) => {
         output += chunk;
-        if (/^posted$/m.test(output)) histogram.enable();
+        if (/^sending$/m.test(output)) histogram.enable();
         const done = /^done (.*)$/m.exec(output);
         if (done) {
           histogram.disable();

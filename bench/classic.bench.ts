@@ -11,7 +11,7 @@ import cvModule from '@techstark/opencv-js';
 import { fill } from '../test/classic/helpers';
 import { squareMask, texture, TEXTURES } from '../test/classic/textures';
 import type { Picture } from '../test/classic/textures';
-import { loadLine, machineLine, median, minMedian, sample } from './stats';
+import { loadLine, machineLine, median, minMedian, parallelismProbe, sample } from './stats';
 
 const SIZE = 1024;
 const HOLES = [64, 256, 512];
@@ -193,5 +193,7 @@ console.log(`slowest 512² hole (classic, median): ${largestClassicMs.toFixed(0)
   const one = await sample(3, () => classic(picture, mask, [1]));
   const three = await sample(3, () => classic(picture, mask, [1, 2, 3]));
   const ratio = median(three) / median(one);
+  const probe = await parallelismProbe();
   console.log(`512² gradient hole (classic), ${machineLine()}: 1 variation ${minMedian(one)}; 3 variations ${minMedian(three)}; ratio of medians ${ratio.toFixed(2)} (target ≤ 1.3); ${loadLine()}`);
+  console.log(`    two threads of equal work take ${probe.toFixed(2)}× one thread's time right now (1.0 = two free cores; 3 variations on 2 free cores cannot beat 1.5×)`);
 }

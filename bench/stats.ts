@@ -33,3 +33,31 @@ export async function sample(runs: number, body: () => Promise<unknown>, warmups
   }
   return times;
 }
+
+/**
+ * How much parallelism the machine gives right now: the time two threads take for equal CPU-bound work, as a
+ * multiple of one thread's time (1.0 = two free cores, 2.0 = none). Parallel figures mean little without it.
+ */
+export async function parallelismProbe(): Promise<number> {
+  const { Worker } = await import('node:worker_threads');
+  const code = `require('node:worker_threads').parentPort.on('message', function (n) {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = (x + i * 7) % 1000003;
+    this.postMessage(x);
+  });`;
+  const threads = [new Worker(code, { eval: true }), new Worker(code, { eval: true })];
+  const work = (thread: InstanceType<typeof Worker>, n: number) => new Promise((resolve) => (thread.once('message', resolve), thread.postMessage(n)));
+  try {
+    await Promise.all(threads.map((t) => work(t, 1e6)));
+    const time = async (count: number) => {
+      const start = performance.now();
+      await Promise.all(threads.slice(0, count).map((t) => work(t, 1e8)));
+      return performance.now() - start;
+    };
+    const one = Math.min(await time(1), await time(1));
+    const two = Math.min(await time(2), await time(2));
+    return two / one;
+  } finally {
+    await Promise.all(threads.map((t) => t.terminate()));
+  }
+}

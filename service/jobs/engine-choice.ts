@@ -1,7 +1,8 @@
 /**
  * Which engine a job runs on. `auto` follows the descriptor table's order (SDXL when it is ready, else classic). An
- * empty prompt stays with SDXL (it paints from the surroundings) unless the client asks for `emptyPrompt: 'remove'`,
- * which takes the content-aware fill. Asking for an engine that cannot run is a 503.
+ * empty prompt stays with SDXL (it paints from the surroundings); with `emptyPrompt: 'remove'` it is a removal: SDXL
+ * over a classic prefill when SDXL is ready (remove.ts), the content-aware fill alone otherwise. Asking for an engine
+ * that cannot run is a 503.
  */
 import { GenfillError } from '../../core/errors';
 import type { EmptyPromptMode, EngineChoice, EngineName } from '../../core/params';
@@ -19,13 +20,20 @@ export function defaultEngine(statuses: readonly EngineStatus[]): EngineName | n
   return null;
 }
 
-export function chooseEngine(
-  request: { engine: EngineChoice; prompt: string; emptyPrompt: EmptyPromptMode },
-  statuses: readonly EngineStatus[],
-): EngineName {
-  const removing = request.emptyPrompt === 'remove' && request.prompt.trim() === '';
+export interface EngineRequest {
+  engine: EngineChoice;
+  prompt: string;
+  emptyPrompt: EmptyPromptMode;
+}
+
+/** Engine `auto`, an empty prompt and "empty prompt removes". */
+export function isRemoval(request: EngineRequest): boolean {
+  return request.engine === 'auto' && request.emptyPrompt === 'remove' && request.prompt.trim() === '';
+}
+
+export function chooseEngine(request: EngineRequest, statuses: readonly EngineStatus[]): EngineName {
   const remover = ENGINES.find((engine) => engine.removesObjects)!.name;
-  const choice: EngineChoice = request.engine === 'auto' && removing ? remover : request.engine;
+  const choice: EngineChoice = isRemoval(request) && defaultEngine(statuses) !== 'sdxl' ? remover : request.engine;
   if (choice === 'auto') {
     const engine = defaultEngine(statuses);
     if (!engine) throw new GenfillError('engine_unavailable', 'no engine can run right now (see GET /v1/health)', 'params.engine');

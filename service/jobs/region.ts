@@ -1,14 +1,21 @@
 /**
  * Region handling around an engine run, inside the engine worker: resample the crop to the engine's working size
- * (lanczos3, up or down), run the engine, and bring each result back to the crop size, composited over the
- * original by the soft mask. Everything here is proportional to the crop, so none of it runs on the HTTP thread;
- * the crop arrives and the results leave as transferred buffers.
+ * (Pillow's Lanczos-3, up or down), decide soft-edge denoising, run the engine (a removal with SDXL: the classic
+ * prefill first, remove.ts), and bring each result back to the crop size, colour-matched (SDXL) and composited over
+ * the original by the soft mask. Everything here is proportional to the crop, so none of it runs on the HTTP
+ * thread; the crop arrives and the results leave as transferred buffers. A cancel keeps the variations that finished.
  */
 import type { Rect, Size } from '../../core/geometry';
+import type { EngineName } from '../../core/params';
 import { compositeByMask, maskBounds } from '../../core/mask';
-import { EngineError, type Engine, type EngineImage, type EngineJob, type EngineOutput, type EngineRunContext, type GenerationSettings } from '../engines/engine';
+import type { EngineImage, EngineJob, EngineOutput, EngineRunContext, GenerationSettings } from '../engine-io';
+import type { Engine } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
+import { colourMatchArea, matchColours } from '../imaging/colour-match';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
+import { isSoftSelection } from '../pipeline/soft-inpainting';
+import { prefillThenRepaint } from './remove';
 
 /** One job as the worker receives it: the crop at its own size, the engine's working size, what to generate. */
 export interface RegionJob extends GenerationSettings {
@@ -19,6 +26,12 @@ export interface RegionJob extends GenerationSettings {
   working: Size;
   /** One seed per variation. */
   seeds: number[];
+  /** Soft-edge denoising asked for (SDXL); applied when the crop's selection is soft. */
+  softInpainting: boolean;
+  /** Match the generated colours to the surroundings before compositing (SDXL). */
+  colourMatch: boolean;
+  /** A removal with SDXL: the classic fill prefills the hole, then SDXL repaints it (remove.ts). */
+  prefill: boolean;
 }
 
 export interface ResultImage {
@@ -30,6 +43,8 @@ export interface ResultImage {
 export interface RegionOutput {
   results: ResultImage[];
   warnings: string[];
+  /** True when a cancel stopped the engine: `results` are the variations that had finished. */
+  cancelled: boolean;
   /** Milliseconds spent in each stage. */
   timings: { prepare: number; engine: number; finish: number };
 }
@@ -41,28 +56,43 @@ function detached(bytes: Uint8Array, crop: Pixels): Uint8Array {
 
 /** The engine's input: the crop resampled to the working size, RGB; the mask as gray, soft edges and all. */
 export async function prepareEngineJob(job: RegionJob): Promise<EngineJob> {
-  const { image, mask, working, ...settings } = job;
+  const { image, mask, working, softInpainting, colourMatch: _colourMatch, prefill: _prefill, ...settings } = job;
   const [rgb, gray] = await Promise.all([toRgb(image).then((pixels) => resizeLanczos(pixels, working)), resizeLanczos(mask, working)]);
-  return { ...settings, width: working.width, height: working.height, image: detached(rgb.data, image), mask: detached(gray.data, mask) };
+  return {
+    ...settings,
+    width: working.width,
+    height: working.height,
+    image: detached(rgb.data, image),
+    mask: detached(gray.data, mask),
+    // Decided on the crop's own mask: resampling adds a band of soft values along every edge.
+    softInpainting: softInpainting && isSoftSelection(mask.data, mask.width, mask.height),
+  };
 }
 
 /**
  * Back to the crop size, composited over the original by the soft mask: outside the mask the original bytes
  * exactly, inside generated, soft values blended. Outside the mask's bounds the result is the original, so only
- * the bounds are resampled and blended; the rest is a copy made by libvips.
+ * the bounds are resampled and blended (with colour match, the ring around them too); the rest is a copy.
  */
-export async function compositeResult(generated: EngineImage, crop: { image: Pixels; mask: Pixels }, bounds: Rect): Promise<ResultImage> {
+export async function compositeResult(
+  generated: EngineImage,
+  crop: { image: Pixels; mask: Pixels },
+  bounds: Rect,
+  options: { colourMatch: boolean } = { colourMatch: false },
+): Promise<ResultImage> {
   const { image, mask } = crop;
   const { width, height } = image;
+  const area = options.colourMatch ? colourMatchArea(bounds, image) : bounds;
   const [patch, out] = await Promise.all([
-    resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, bounds),
+    resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, area),
     toRgbaCopy(image),
   ]);
+  if (options.colourMatch) matchColours({ generated: patch.data, original: image, mask: mask.data, area });
   const channels = image.channels === 4 ? 4 : 3;
   for (let y = bounds.y; y < bounds.y + bounds.height; y++) {
     const start = y * width + bounds.x;
     const end = start + bounds.width;
-    const patchRow = (y - bounds.y) * bounds.width * 3;
+    const patchRow = ((y - area.y) * area.width + bounds.x - area.x) * 3;
     compositeByMask(
       image.data.subarray(start * channels, end * channels),
       channels,
@@ -87,8 +117,11 @@ function checkOutput(output: EngineOutput, expected: { width: number; height: nu
   }
 }
 
+/** The worker's engines by name; throws an EngineError for one that cannot run. */
+export type EngineLookup = (name: EngineName) => Engine;
+
 /** 1. resample the crop to the working size, 2. run the engine, 3. bring each result back and composite it. */
-export async function inpaintRegion(engine: Engine, job: RegionJob, context: EngineRunContext): Promise<RegionOutput> {
+export async function inpaintRegion(engines: EngineLookup, engine: EngineName, job: RegionJob, context: EngineRunContext): Promise<RegionOutput> {
   let mark = performance.now();
   // Generated pixels show only inside the mask's bounds (non-zero values): only they are resampled and blended.
   const bounds = maskBounds(job.mask.data, job.mask.width, job.mask.height);
@@ -97,13 +130,22 @@ export async function inpaintRegion(engine: Engine, job: RegionJob, context: Eng
   const prepare = performance.now() - mark;
 
   mark = performance.now();
-  const output = await engine.run(engineJob, context);
-  checkOutput(output, { ...job.working, count: job.seeds.length });
+  let output: EngineOutput;
+  let cancelled = false;
+  try {
+    output = job.prefill ? await prefillThenRepaint(engines('classic'), engines(engine), engineJob, context) : await engines(engine).run(engineJob, context);
+    checkOutput(output, { ...job.working, count: job.seeds.length });
+  } catch (error) {
+    if (!(error instanceof CancelledError) || error.finished.length === 0) throw error;
+    output = { images: error.finished, warnings: [] };
+    checkOutput(output, { ...job.working, count: error.finished.length });
+    cancelled = true;
+  }
   const engineMs = performance.now() - mark;
 
   mark = performance.now();
   // The libvips parts of the variations overlap on its thread pool.
-  const results = await Promise.all(output.images.map((image) => compositeResult(image, job, bounds)));
+  const results = await Promise.all(output.images.map((image) => compositeResult(image, job, bounds, { colourMatch: job.colourMatch })));
   const finish = performance.now() - mark;
-  return { results, warnings: output.warnings, timings: { prepare, engine: engineMs, finish } };
+  return { results, warnings: output.warnings, cancelled, timings: { prepare, engine: engineMs, finish } };
 }

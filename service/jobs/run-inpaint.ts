@@ -1,19 +1,21 @@
 /**
  * One inpainting run from validated crop inputs to composited results — shared by the job queue (HTTP) and the
  * `genfill inpaint` command. The main thread only picks the working size and hands the crop to the engine worker,
- * which resamples, runs the engine and composites (jobs/region.ts); the crop's buffers move there and the results'
- * come back, without copies.
+ * which resamples, runs the engine (a removal with SDXL: the classic prefill, then SDXL) and composites, colour-
+ * matched (jobs/region.ts); the crop's buffers move there and the results' come back, without copies. A cancel keeps
+ * the variations that finished.
  */
 import type { Size } from '../../core/geometry';
 import type { EngineName } from '../../core/params';
+import type { EngineProgress } from '../engine-io';
 import { engineDescriptor } from '../engines/descriptors';
-import type { EngineProgress } from '../engines/engine';
 import type { CancelFlag } from '../worker/cancel-flag';
 import type { EngineRunner } from '../worker/engine-host';
 import type { CropInputs } from './inputs';
 import type { ResolvedParams } from './params';
 import { variationSeeds } from './params';
 import type { RegionJob, RegionOutput } from './region';
+import { removesWithSdxl } from './remove';
 
 export interface InpaintHooks {
   cancel: CancelFlag;
@@ -40,6 +42,10 @@ export function regionJob(inputs: CropInputs, params: ResolvedParams, engine: En
     strength: params.strength,
     scheduler: params.scheduler,
     seeds: variationSeeds(params.seed, params.variations),
+    softInpainting: engine === 'sdxl' && params.softInpainting,
+    // The classic fill copies the crop's own pixels: there is no cast to match.
+    colourMatch: engine === 'sdxl' && params.colorMatch,
+    prefill: removesWithSdxl(params, engine),
   };
 }
 

@@ -6,8 +6,9 @@
 import type { Worker } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
+import type { EngineProgress } from '../engine-io';
 import { ENGINES } from '../engines/descriptors';
-import { CancelledError, EngineError, type EngineProgress } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
 // libvips must be loaded by the main thread before the worker loads it, or glibc may unload it under the worker
 // (sharp's documentation, "worker threads").
 import '../imaging/resize';

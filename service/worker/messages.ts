@@ -4,7 +4,7 @@
  */
 import type { EngineName, ExecutionProviderChoice } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import type { EngineProgress } from '../engines/engine';
+import type { EngineProgress } from '../engine-io';
 import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { LogLevel } from '../log';
 

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineStatus, JobEvent, JobState, WorkerStatus } from '../../core/protocol';
 import { ROUTES, TERMINAL_STATES } from '../../core/protocol';
-import { CancelledError, EngineError } from '../../service/engines/engine';
+import { CancelledError, EngineError } from '../../service/errors';
 import type { RegionJob, RegionOutput } from '../../service/jobs/region';
 import { createApp } from '../../service/http/app';
 import type { CropInputs } from '../../service/jobs/inputs';
@@ -58,7 +58,7 @@ class ManualRunner implements EngineRunner {
 function outputFor(job: RegionJob): RegionOutput {
   const { width, height } = job.image;
   const results = job.seeds.map((seed) => ({ seed, pixels: { width, height, channels: 4 as const, data: new Uint8Array(width * height * 4).fill(seed) } }));
-  return { results, warnings: [], timings: { prepare: 0, engine: 0, finish: 0 } };
+  return { results, warnings: [], cancelled: false, timings: { prepare: 0, engine: 0, finish: 0 } };
 }
 
 function cropInputs(): CropInputs {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
-import { CancelledError } from '../../service/engines/engine';
+import { CancelledError } from '../../service/errors';
 import type { Pixels } from '../../service/imaging/pixels';
 import type { RegionJob } from '../../service/jobs/region';
 import { silentLogger } from '../../service/log';
@@ -13,7 +13,8 @@ type Service = Awaited<ReturnType<typeof startTestService>>;
 
 /** A one-step job for the fake engines (the prompt picks their behaviour); the working size defaults to the crop's. */
 function regionJob(image: Pixels, mask: Pixels, prompt: string, seeds: number[], working = { width: image.width, height: image.height }): RegionJob {
-  return { image, mask, working, prompt, negativePrompt: undefined, steps: 1, guidance: 1, guidanceRescale: 0, strength: 1, scheduler: 'euler', seeds };
+  const settings = { negativePrompt: undefined, steps: 1, guidance: 1, guidanceRescale: 0, strength: 1, scheduler: 'euler' as const };
+  return { image, mask, working, prompt, seeds, ...settings, softInpainting: false, colourMatch: false, prefill: false };
 }
 const crop = makeCrop(40, 40, 3);
 
@@ -55,7 +56,9 @@ describe('engine worker failures', () => {
     const next = await submit(service.url, rawJobForm(crop, { prompt: 'warn', steps: 2, variations: 1 }));
     const ok = (await waitForJob(service.url, next.id)).at(-1)!;
     expect(ok.state).toBe('succeeded');
-    expect(ok.warnings).toEqual(['a fake warning']);
+    // The classic engine answered a prompt: that is said too (job-outcomes.test.ts), after the engine's remark.
+    expect(ok.warnings.at(-1)).toBe('a fake warning');
+    expect(ok.warningDetails!.at(-1)).toEqual({ code: 'other', message: 'a fake warning' });
   });
 });
 

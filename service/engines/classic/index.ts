@@ -11,8 +11,9 @@
 import { setImmediate } from 'node:timers/promises';
 import { BINARIZE_THRESHOLD } from '../../../core/mask';
 import type { EngineStatus } from '../../../core/protocol';
-import { CancelledError, EngineError } from '../engine';
-import type { Engine, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../engine';
+import type { EngineImage, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../../engine-io';
+import { CancelledError, EngineError } from '../../errors';
+import type { Engine } from '../engine';
 import { fillVariation } from './fill';
 import { cutRegion, fillRegion, pasteRegion } from './fill-region';
 import { planFill } from './plan';
@@ -48,9 +49,15 @@ export function createClassicEngine(settings: ClassicSettings = DEFAULT_CLASSIC_
         image: cutRegion(job.image, job.width, 3, region),
         mask: cutRegion(job.mask, job.width, 1, region),
       };
-      const output = await fillAll(part, context, settings);
-      const images = output.images.map((image) => ({ ...image, width: job.width, height: job.height, rgb: pasteRegion(job.image, job.width, region, image.rgb) }));
-      return { images, warnings: output.warnings };
+      const whole = (images: EngineImage[]) =>
+        images.map((image) => ({ ...image, width: job.width, height: job.height, rgb: pasteRegion(job.image, job.width, region, image.rgb) }));
+      try {
+        const output = await fillAll(part, context, settings);
+        return { images: whole(output.images), warnings: output.warnings };
+      } catch (error) {
+        // A cancel keeps the variations already filled, at the crop's size like the others.
+        throw error instanceof CancelledError ? new CancelledError(whole(error.finished)) : error;
+      }
     },
     async dispose(): Promise<void> {
       disposed = true;
@@ -74,7 +81,7 @@ async function fillAll(job: EngineJob, context: EngineRunContext, settings: Clas
   const rgb = await fillVariation(plan, seed, {
     checkCancelled,
     async afterStep(step, level) {
-      const progress: EngineProgress = { phase: 'denoising', variation: 0, step, steps: plan.steps };
+      const progress: EngineProgress = { phase: 'denoising', unit: 'pass', variation: 0, step, steps: plan.steps };
       const preview = level ? levelPreview(level.image, level.width, level.height) : undefined;
       if (preview) progress.preview = preview;
       context.onProgress(progress);

@@ -1,5 +1,5 @@
 /** Messages between the classic engine and its variation threads (see variation-pool.ts). */
-import type { EnginePreview } from '../engine';
+import type { EnginePreview } from '../../engine-io';
 import type { ClassicSettings } from './settings';
 
 /** One variation to fill. The crop lives in shared memory, so every thread of a job reads the same bytes. */

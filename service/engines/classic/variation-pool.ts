@@ -9,7 +9,8 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { spawnWorker, workerEntryUrl } from '../../worker/spawn';
-import { CancelledError, EngineError, type EngineImage, type EngineProgress, type EngineRunContext } from '../engine';
+import type { EngineImage, EngineProgress, EngineRunContext } from '../../engine-io';
+import { CancelledError, EngineError } from '../../errors';
 import type { FillReply, FillRequest } from './variation-messages';
 
 const WORKER_URL = workerEntryUrl('variation-worker', import.meta.url);
@@ -68,7 +69,9 @@ export class VariationPool {
         settled = true;
         clearInterval(poll);
         for (const thread of threads) this.#give(thread);
-        if (failure) reject(failure);
+        // A cancel keeps the variations that had finished.
+        if (failure instanceof CancelledError) reject(new CancelledError(images.filter((image) => image !== undefined)));
+        else if (failure) reject(failure);
         else resolve({ images, warnings });
       };
       const dispatch = (thread: Worker) => {
@@ -86,7 +89,7 @@ export class VariationPool {
             const step = Math.floor(stepsDone.reduce((sum, s) => sum + s, 0) / count);
             if (step <= reported && !message.preview) return;
             reported = Math.max(reported, step);
-            const progress: EngineProgress = { phase: 'denoising', variation: null, step: reported, steps: message.steps };
+            const progress: EngineProgress = { phase: 'denoising', unit: 'pass', variation: null, step: reported, steps: message.steps };
             if (message.preview) progress.preview = message.preview;
             context.onProgress(progress);
             return;

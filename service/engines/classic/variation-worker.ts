@@ -4,7 +4,7 @@
  */
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { CancelledError } from '../engine';
+import { CancelledError } from '../../errors';
 import { fillVariation } from './fill';
 import { planFill, type FillPlan } from './plan';
 import { levelPreview } from './preview';

@@ -28,6 +28,17 @@ export interface EngineStatus {
   dtype: string | null;
   /** Why the engine is failed/unavailable, and what to do about it. */
   reason: string | null;
+  /** Which model it runs, once its source is resolved (additive; older services omit it). */
+  identity?: ModelIdentity | null;
+}
+
+/** A model as users name it: what it is called, what it was given as, how its weights are stored. */
+export interface ModelIdentity {
+  name: string;
+  /** An ONNX export, a diffusers folder (or Hugging Face cache entry), or a single-file checkpoint. */
+  format: 'onnx' | 'diffusers' | 'single-file';
+  /** Storage precision of the source weights, e.g. "fp16", "fp32", "bf16"; null for an ONNX export. */
+  weights: string | null;
 }
 
 export interface QueueStatus {

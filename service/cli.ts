@@ -1,5 +1,5 @@
 /**
- * `genfill serve | inpaint | doctor` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
+ * `genfill serve | inpaint | doctor | model` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
  * in-process (same worker host and imaging code, no server); `doctor` checks the model folder and the execution
  * providers. Commands are a table; each returns its exit code.
  */
@@ -116,7 +116,7 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
   --guidance X        ${LIMITS.guidance.min}..${LIMITS.guidance.max}, default ${LIMITS.guidance.default}
   --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
   --empty-prompt MODE ${EMPTY_PROMPT_MODES.join('|')}: with --engine auto and --prompt "", remove = classic fill
-  --model DIR         SDXL model folder (env GENFILL_MODEL)
+  --model SOURCE      SDXL model: folder, HF repo id or .safetensors (env GENFILL_MODEL)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
   --low-memory        release the text encoders after encoding (less RAM)
   --quiet             no progress output`;
@@ -252,8 +252,9 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model DIR]
-Checks the SDXL model folder (env GENFILL_MODEL) and the execution providers, and says what to fix.
+const DOCTOR_HELP = `genfill doctor [--model SOURCE]
+Checks the SDXL model (env GENFILL_MODEL: an ONNX export or diffusers folder, a Hugging Face repo id in the local
+cache, or a single-file .safetensors) and the execution providers, and says what to fix.
 Exit code 1 when the model folder is broken.`;
 
 async function doctor(args: string[], io: CliIo): Promise<number> {
@@ -270,8 +271,21 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
     say(io.stdout, 'Model: none configured (the classic fill works without one)');
     fixes.push(missingModelHelp());
   } else {
-    const report = await inspectModelFolder(modelDir);
-    say(io.stdout, `Model: ${modelDir}: ${report.ok ? 'OK' : 'BROKEN'}`);
+    const { resolveModelSource } = await import('./models/model-source');
+    const progress = progressReporter(io.stderr, false);
+    let resolved: Awaited<ReturnType<typeof resolveModelSource>>;
+    try {
+      resolved = await resolveModelSource(modelDir, { onProgress: (done, total, label) => progress.update(done / total, label) });
+    } catch (error) {
+      say(io.stdout, `Model: ${modelDir}: BROKEN\n  ✗ ${(error as Error).message}`);
+      return 1;
+    } finally {
+      progress.done();
+    }
+    const report = await inspectModelFolder(resolved.dir);
+    const { name, format, weights } = resolved.identity;
+    say(io.stdout, `Model: ${name} (${format}${weights ? `, ${weights} weights` : ''}): ${report.ok ? 'OK' : 'BROKEN'}`);
+    if (resolved.dir !== modelDir) say(io.stdout, `  graphs built by genfill in ${resolved.dir}`);
     if (report.summary.pipelineClass) say(io.stdout, `  pipeline ${report.summary.pipelineClass}, UNet in-channels ${report.summary.unetInChannels ?? '?'}`);
     for (const problem of report.problems) say(io.stdout, `  ✗ ${problem}`);
     if (!report.ok) {
@@ -289,16 +303,64 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// model
+
+const MODEL_HELP = `genfill model convert <source> --out <dir> [--config-from <diffusers folder>] [--variant fp32|fp16]
+Builds the ONNX graphs of an SDXL inpainting model — a diffusers folder, a Hugging Face repo id in the local cache, or
+a single-file .safetensors (configs: SDXL inpainting's own, or --config-from) — into an optimum-layout folder that
+--model <dir> loads. Weights are hard-linked into <dir>, not copied (copied once where a hard link is impossible).`;
+
+async function modelConvert(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, 'config-from': { type: 'string' }, variant: { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return say(io.stdout, MODEL_HELP), 0;
+  if (positionals.length !== 1 || !values.out) return say(io.stderr, MODEL_HELP), 2;
+  if (values.variant !== undefined && values.variant !== 'fp32' && values.variant !== 'fp16') return say(io.stderr, `--variant must be fp32 or fp16, not ${values.variant}`), 2;
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const { planFor } = await import('./models/model-source');
+  const { writeGraphFolder } = await import('./models/graph-folder');
+  const out = resolve(values.out);
+  if (existsSync(out)) return say(io.stderr, `genfill model convert: ${out} already exists; choose a new folder (nothing is overwritten)`), 1;
+  const plan = planFor(positionals[0], { configFrom: values['config-from'], variant: values.variant as 'fp32' | 'fp16' | undefined });
+  if ('onnx' in plan) return say(io.stderr, `genfill model convert: ${plan.onnx} is already an ONNX export; use it with --model as it is`), 1;
+  const progress = progressReporter(io.stderr, false);
+  const started = Date.now();
+  try {
+    await writeGraphFolder(plan, out, { onProgress: (done, total, label) => progress.update(done / total, label), log: (line) => say(io.stderr, line) });
+  } finally {
+    progress.done();
+  }
+  const { name, format, weights } = plan.identity;
+  say(io.stdout, `${out}: ${name} (${format}, ${weights} weights) in ${((Date.now() - started) / 1000).toFixed(1)} s\nUse it: npm start -- --model ${out}`);
+  return 0;
+}
+
+const MODEL_COMMANDS: Record<string, Command> = { convert: modelConvert };
+
+async function model(args: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = args;
+  const command = name === undefined ? undefined : MODEL_COMMANDS[name];
+  if (!command) return say(name === '--help' ? io.stdout : io.stderr, MODEL_HELP), name === '--help' ? 0 : 2;
+  return command(rest, io);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 const HELP = `genfill: local generative fill (SDXL inpainting or classic fill) for Photoshop
 
 Usage:
   genfill serve [options]     run the local service (npm start)
   genfill inpaint [options]   fill one image from the command line, no server needed
-  genfill doctor [--model D]  check the model folder and the execution providers
+  genfill doctor [--model M]  check the model and the execution providers
+  genfill model convert …     build the ONNX graphs of a diffusers folder or single-file checkpoint
   genfill <command> --help    options of a command (flags, environment variables, defaults)`;
 
-const COMMANDS: Record<string, Command> = { serve, inpaint, doctor };
+const COMMANDS: Record<string, Command> = { serve, inpaint, doctor, model };
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const [name, ...rest] = argv;

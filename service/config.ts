@@ -13,7 +13,7 @@ export interface ServiceConfig {
   host: string;
   /** 0 = an ephemeral port (tests). */
   port: number;
-  /** Folder of the optimum-exported SDXL inpainting model; null = classic engine only. */
+  /** The SDXL inpainting model (ONNX export, diffusers folder, HF repo id, or .safetensors); null = classic engine only. */
   modelDir: string | null;
   provider: ExecutionProviderChoice;
   /** Required when binding a non-loopback address; then every /v1 route but health needs `Bearer <token>`. */
@@ -81,7 +81,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { key: 'port', flag: 'port', env: 'GENFILL_PORT', kind: 'int', valueName: 'N', description: 'TCP port (0 = any free port)' },
   { key: 'host', flag: 'host', env: 'GENFILL_HOST', kind: 'string', valueName: 'ADDR', description: 'address to bind; anything but loopback requires --token' },
-  { key: 'modelDir', flag: 'model', env: 'GENFILL_MODEL', kind: 'string', valueName: 'DIR', description: 'SDXL inpainting model folder (optimum ONNX export); none = classic fill only' },
+  { key: 'modelDir', flag: 'model', env: 'GENFILL_MODEL', kind: 'string', valueName: 'SOURCE', description: 'SDXL inpainting model: ONNX export or diffusers folder, Hugging Face repo id (local cache), or single-file .safetensors; none = classic fill only' },
   { key: 'provider', flag: 'provider', env: 'GENFILL_PROVIDER', kind: 'string', valueName: 'NAME', description: `execution provider: ${EXECUTION_PROVIDERS.join('|')}` },
   { key: 'token', flag: 'token', env: 'GENFILL_TOKEN', kind: 'string', valueName: 'SECRET', description: 'require "Authorization: Bearer SECRET" on every /v1 route but health' },
   { key: 'allowedHosts', flag: 'allowed-host', env: 'GENFILL_ALLOWED_HOSTS', kind: 'list', valueName: 'NAME', description: 'extra accepted Host header name (repeatable; env: comma-separated)' },

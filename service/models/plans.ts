@@ -3,6 +3,7 @@
  * come from, and one weight source per network. Made from a diffusers folder or a single-file checkpoint.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import type { ModelIdentity } from '../../core/protocol';
 import { basename, join } from 'node:path';
 import { parseUnetConfig, parseVaeConfig } from '../graphs/configs';
 import type { WeightSource } from '../graphs/weights';
@@ -16,15 +17,7 @@ import { TEXT_ENCODER_2_PREFIX, textEncoder2Keys, textEncoderKeys, UNET_PREFIX, 
 export type Json = Record<string, unknown>;
 export type WeightComponent = 'unet' | 'vae' | 'text_encoder' | 'text_encoder_2';
 export const WEIGHT_COMPONENTS: readonly WeightComponent[] = ['unet', 'vae', 'text_encoder', 'text_encoder_2'];
-export type SourceFormat = 'onnx' | 'diffusers' | 'single-file';
-
-/** Which model runs, as health, doctor and the panel say it. */
-export interface ModelIdentity {
-  name: string;
-  format: SourceFormat;
-  /** Storage precision of the source weights ("fp16", "fp32", "bf16", "fp16+fp32"); null for an ONNX export. */
-  weights: string | null;
-}
+export type { ModelIdentity };
 
 export interface GraphPlan {
   identity: ModelIdentity;

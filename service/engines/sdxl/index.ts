@@ -4,7 +4,8 @@
  * every job. Jobs run one at a time.
  */
 import type { ExecutionProviderChoice } from '../../../core/params';
-import type { EngineStatus } from '../../../core/protocol';
+import type { EngineStatus, ModelIdentity } from '../../../core/protocol';
+import { resolveModelSource } from '../../models/model-source';
 import { inpaint } from '../../pipeline/inpaint';
 import { loadModelFolder } from '../../pipeline/model-folder';
 import { loadSdxlModels } from '../../pipeline/sdxl-models';
@@ -28,8 +29,11 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function loadWithProvider(options: SdxlEngineOptions, log: (line: string) => void): Promise<SdxlModels> {
-  const folder = await loadModelFolder(options.modelDir);
+async function loadWithProvider(options: SdxlEngineOptions, log: (line: string) => void, onIdentity: (identity: ModelIdentity) => void): Promise<SdxlModels> {
+  // A diffusers folder, HF repo id or single file becomes an optimum-layout folder (graphs built once, cached).
+  const resolved = await resolveModelSource(options.modelDir, { log: (line) => log(`sdxl: ${line}`) });
+  onIdentity(resolved.identity);
+  const folder = await loadModelFolder(resolved.dir);
   if (options.provider !== 'auto' && !isProviderAvailable(options.provider)) {
     throw new EngineError(providerProblem(options.provider));
   }
@@ -53,9 +57,9 @@ async function loadWithProvider(options: SdxlEngineOptions, log: (line: string) 
 /** Returns immediately; loading starts in the background and status() reports loading → ready | failed. run() waits for loading. */
 export function createSdxlEngine(options: SdxlEngineOptions): Engine {
   const log = options.log ?? (() => undefined);
-  let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null };
+  let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null, identity: null };
   let disposed = false;
-  const loading: Promise<SdxlModels> = loadWithProvider(options, log).then(
+  const loading: Promise<SdxlModels> = loadWithProvider(options, log, (identity) => (status = { ...status, identity })).then(
     (models) => {
       status = { ...status, state: 'ready', provider: models.provider, dtype: models.dtype };
       log(`sdxl: ready on ${models.provider} (${models.dtype})`);

@@ -32,7 +32,7 @@ describe.skipIf(!haveGolden)('buildUnetWithRandomWeights', () => {
     const dir = mkdtempSync(join(tmpdir(), 'genfill-random-unet-'));
     dirs.push(dir);
     const built = buildUnetWithRandomWeights(config, dtype, dir, { compute });
-    // The tiny UNet's parameter count, as diffusers reports it for this config.
+    // The tiny UNet's parameter count: the sum over the kit's diffusion_pytorch_model.safetensors.
     expect(built.parameters).toBe(2_562_532);
     expect(statSync(join(dir, 'weights.bin')).size).toBe(built.weightBytes);
     const session = await ort.InferenceSession.create(built.modelPath);

@@ -41,6 +41,13 @@ export interface ModelIdentity {
   weights: string | null;
 }
 
+const FORMAT_WORDS: Record<ModelIdentity['format'], string> = { onnx: 'ONNX export', diffusers: 'diffusers', 'single-file': 'single file' };
+
+/** "name (single file, fp16 weights)": how the panel and doctor name a model. */
+export function describeModel(identity: ModelIdentity): string {
+  return `${identity.name} (${FORMAT_WORDS[identity.format]}${identity.weights ? `, ${identity.weights} weights` : ''})`;
+}
+
 export interface QueueStatus {
   running: string | null;
   queued: number;

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GenfillError } from '../core/errors';
 import { EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../core/params';
+import { describeModel } from '../core/protocol';
 import type { JobParams } from '../core/protocol';
 import { ConfigError, configHelp, MODEL_EXPORT_COMMAND, missingModelHelp, parseArgsOptions, resolveConfig, type ServiceConfig } from './config';
 import { encodePng, PNG_FILE_COMPRESSION } from './imaging/codec';
@@ -283,8 +284,7 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
       progress.done();
     }
     const report = await inspectModelFolder(resolved.dir);
-    const { name, format, weights } = resolved.identity;
-    say(io.stdout, `Model: ${name} (${format}${weights ? `, ${weights} weights` : ''}): ${report.ok ? 'OK' : 'BROKEN'}`);
+    say(io.stdout, `Model: ${describeModel(resolved.identity)}: ${report.ok ? 'OK' : 'BROKEN'}`);
     if (resolved.dir !== modelDir) say(io.stdout, `  graphs built by genfill in ${resolved.dir}`);
     if (report.summary.pipelineClass) say(io.stdout, `  pipeline ${report.summary.pipelineClass}, UNet in-channels ${report.summary.unetInChannels ?? '?'}`);
     for (const problem of report.problems) say(io.stdout, `  ✗ ${problem}`);
@@ -335,8 +335,7 @@ async function modelConvert(args: string[], io: CliIo): Promise<number> {
   } finally {
     progress.done();
   }
-  const { name, format, weights } = plan.identity;
-  say(io.stdout, `${out}: ${name} (${format}, ${weights} weights) in ${((Date.now() - started) / 1000).toFixed(1)} s\nUse it: npm start -- --model ${out}`);
+  say(io.stdout, `${out}: ${describeModel(plan.identity)} in ${((Date.now() - started) / 1000).toFixed(1)} s\nUse it: npm start -- --model ${out}`);
   return 0;
 }
 

@@ -37,17 +37,15 @@ function isDiffusersFolder(dir: string): boolean {
   return existsSync(join(dir, 'model_index.json')) && isDir(join(dir, 'unet')) && isDir(join(dir, 'vae'));
 }
 
-/** The plan for a source that needs graphs built, or null when `source` is an ONNX export already. */
+/** The plan for a source that needs graphs built, or the folder itself when it is (or claims to be) an ONNX export. */
 export function planFor(source: string, options: ResolveOptions = {}): GraphPlan | { onnx: string; identity: ModelIdentity } {
   const env = options.env ?? process.env;
   const path = resolve(source);
   if (existsSync(path)) {
     if (isDir(path)) {
-      if (isOnnxExport(path)) return { onnx: path, identity: folderIdentity(path) ?? { name: basename(path), format: 'onnx', weights: null } };
-      if (isDiffusersFolder(path)) return diffusersPlan(path, { variant: options.variant });
-      throw new ModelSourceError(
-        `${path} is neither an ONNX export (unet/model.onnx) nor a diffusers folder (model_index.json, unet/, vae/): point --model at an SDXL inpainting model folder or .safetensors file`,
-      );
+      if (!isOnnxExport(path) && isDiffusersFolder(path)) return diffusersPlan(path, { variant: options.variant });
+      // Anything else is taken for an ONNX export: the model-folder check then lists every problem it has.
+      return { onnx: path, identity: folderIdentity(path) ?? { name: basename(path), format: 'onnx', weights: null } };
     }
     if (path.endsWith('.safetensors')) return singleFilePlan(path, { configFrom: options.configFrom && resolve(options.configFrom) });
     throw new ModelSourceError(`${path}: genfill reads .safetensors checkpoints (not ${basename(path)}); .ckpt/.bin files are pickles and are not loaded`);

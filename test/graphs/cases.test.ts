@@ -1,7 +1,6 @@
 // End to end: the four golden cases (StableDiffusionXLInpaintPipeline runs by diffusers) through genfill's pipeline on
 // graphs genfill built itself, fed diffusers' recorded random draws in place of genfill's generator.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SchedulerName } from '../../core/params';
@@ -13,6 +12,7 @@ import { writeGraphFolder } from '../../service/models/graph-folder';
 import { diffusersPlan, singleFilePlan } from '../../service/models/plans';
 import type { GraphPlan } from '../../service/models/plans';
 import { GOLDEN, GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden, readF32, readGoldenJson } from './golden';
+import { tempDirs } from './temp-dirs';
 
 // The pipeline's generator, replaced by a replay of diffusers' draws (one normal() call per recorded draw).
 const replay = vi.hoisted(() => ({ draws: [] as Float32Array[], calls: 0 }));
@@ -64,16 +64,14 @@ const sources: [string, () => GraphPlan, Bounds][] = [
   ['diffusers folder, fp16 UNet variant', () => diffusersPlan(GOLDEN_DIFFUSERS, { variant: 'fp16' }), FP16_VARIANT],
 ];
 
-const roots: string[] = [];
-afterAll(() => roots.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const temp = tempDirs('genfill-cases');
 
 const cases = haveGolden ? readGoldenJson<{ cases: GoldenCase[] }>('cases/index.json').cases : [];
 
 describe.skipIf(!haveGolden).each(sources)('golden cases on graphs built from the %s', (_label, plan, bounds) => {
   let models: SdxlModels;
   beforeAll(async () => {
-    const root = mkdtempSync(join(tmpdir(), 'genfill-cases-'));
-    roots.push(root);
+    const root = temp();
     await writeGraphFolder(plan(), join(root, 'model'));
     models = await loadSdxlModels(await loadModelFolder(join(root, 'model')), 'cpu', false);
   });

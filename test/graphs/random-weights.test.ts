@@ -1,16 +1,15 @@
 // buildUnetWithRandomWeights: a UNet from a config alone (for timing the full-size network where no model files are),
 // checked on the golden kit's tiny UNet config.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildUnetWithRandomWeights } from '../../service/models/random-weights';
 import { GOLDEN_DIFFUSERS, GOLDEN_SKIP_MESSAGE, haveGolden } from './golden';
+import { tempDirs } from './temp-dirs';
 
 if (!haveGolden) console.warn(GOLDEN_SKIP_MESSAGE);
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const temp = tempDirs('genfill-random-unet');
 
 function feeds(type: 'float32' | 'float16'): Record<string, ort.Tensor> {
   const make = (dims: number[], value: number): ort.Tensor => {
@@ -29,8 +28,7 @@ describe.skipIf(!haveGolden)('buildUnetWithRandomWeights', () => {
     ['float16', 'float16'],
     ['float32', 'float32'],
   ] as const)('%s weights, %s compute: runs and predicts finite noise of the latent shape', async (dtype, compute) => {
-    const dir = mkdtempSync(join(tmpdir(), 'genfill-random-unet-'));
-    dirs.push(dir);
+    const dir = temp();
     const built = buildUnetWithRandomWeights(config, dtype, dir, { compute });
     // The tiny UNet's parameter count: the sum over the kit's diffusion_pytorch_model.safetensors.
     expect(built.parameters).toBe(2_562_532);

@@ -1,22 +1,15 @@
 // `genfill model convert`, `genfill doctor` and the sdxl engine given a model source instead of an ONNX folder.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
 import { GOLDEN, GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden } from '../graphs/golden';
+import { tempDirs } from '../graphs/temp-dirs';
 
 if (!haveGolden) console.warn(GOLDEN_SKIP_MESSAGE);
 const BIN = resolve(import.meta.dirname, '../../bin/genfill.js');
-const temps: string[] = [];
-afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-function temp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'genfill-model-cli-'));
-  temps.push(dir);
-  return dir;
-}
+const temp = tempDirs('genfill-model-cli');
 
 function genfill(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done, fail) => {

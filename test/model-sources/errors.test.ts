@@ -1,21 +1,15 @@
 // Bad model sources: one clear error naming the file and the tensor (or config key), and nothing left in the cache.
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveModelSource } from '../../service/models/model-source';
 import { readSafetensors } from '../../service/models/safetensors';
 import { GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden } from '../graphs/golden';
+import { tempDirs } from '../graphs/temp-dirs';
 import { linkedDiffusersCopy, replaceFile, rewriteSafetensors, writeSafetensors, zeros } from './safetensors-files';
 
 if (!haveGolden) console.warn(GOLDEN_SKIP_MESSAGE);
-const temps: string[] = [];
-afterAll(() => temps.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
-function temp(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'genfill-bad-model-'));
-  temps.push(dir);
-  return dir;
-}
+const temp = tempDirs('genfill-bad-model');
 
 /** Resolves `source` into a fresh cache, expects the error, and checks the cache holds no folder at all. */
 async function expectRefused(source: string, message: RegExp, options: { configFrom?: string } = {}): Promise<void> {

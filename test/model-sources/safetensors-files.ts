@@ -55,3 +55,27 @@ export function replaceFile(path: string, content: string | Buffer): void {
   rmSync(path, { force: true });
   writeFileSync(path, content);
 }
+
+/** A copy of an F32 file with every tensor rounded to BF16 (round to nearest even), as some checkpoints ship. */
+export function toBfloat16(source: string, target: string): void {
+  const bytes = readFileSync(source);
+  const headerLength = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Header;
+  const data = bytes.subarray(8 + headerLength);
+  const out: Header = {};
+  const chunks: Buffer[] = [];
+  let offset = 0;
+  for (const [name, entry] of Object.entries(header)) {
+    if (!('data_offsets' in entry)) continue;
+    const [begin, end] = entry.data_offsets as [number, number];
+    const words = new Uint32Array(data.buffer.slice(data.byteOffset + begin, data.byteOffset + end));
+    const halves = Uint16Array.from(words, (w) => ((w + 0x7fff + ((w >>> 16) & 1)) >>> 16) & 0xffff);
+    chunks.push(Buffer.from(halves.buffer));
+    out[name] = { dtype: 'BF16', shape: entry.shape as number[], data_offsets: [offset, offset + halves.byteLength] };
+    offset += halves.byteLength;
+  }
+  const json = Buffer.from(JSON.stringify(out));
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(target, Buffer.concat([length, json, ...chunks]));
+}

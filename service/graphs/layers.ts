@@ -21,7 +21,7 @@ export interface NetOptions {
 export class Net {
   readonly g: GraphBuilder;
   readonly compute: ComputeType;
-  private readonly params = new Map<string, string>();
+  private readonly params = new Map<string, { value: string; transposed: boolean }>();
 
   constructor(
     name: string,
@@ -45,18 +45,18 @@ export class Net {
 
   /** A weight by its diffusers name, in the compute type. `transposed` tells a linear layer how it is stored. */
   weight(name: string, shape: readonly number[]): { value: string; transposed: boolean } {
+    const known = this.params.get(name);
+    if (known) return known;
     const tensor = this.options.weights.tensor(name, shape);
-    let value = this.params.get(name);
-    if (value === undefined) {
-      const stored = this.g.externalInitializer(name, tensor.type, tensor.dims, {
-        location: this.options.locate(tensor.file),
-        offset: tensor.offset,
-        length: tensor.length,
-      });
-      value = tensor.type === this.compute ? stored : this.g.op('Cast', [stored], { to: { i: ONNX_TYPE[this.compute] } });
-      this.params.set(name, value);
-    }
-    return { value, transposed: tensor.transposed };
+    const stored = this.g.externalInitializer(name, tensor.type, tensor.dims, {
+      location: this.options.locate(tensor.file),
+      offset: tensor.offset,
+      length: tensor.length,
+    });
+    const value = tensor.type === this.compute ? stored : this.g.op('Cast', [stored], { to: { i: ONNX_TYPE[this.compute] } });
+    const weight = { value, transposed: tensor.transposed };
+    this.params.set(name, weight);
+    return weight;
   }
 
   param(name: string, shape: readonly number[]): string {

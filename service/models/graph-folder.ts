@@ -5,9 +5,12 @@
  * is HARD-LINKED beside the graph (no bytes copied). Where a hard link is impossible (another file system, no rights)
  * the file is copied once, with progress, and the other graphs hard-link that copy. Everything is written into a
  * temporary sibling folder and renamed into place, so an error leaves nothing half-written.
+ *
+ * Not used: onnxruntime's `externalData` session option, which takes each file's bytes as an in-memory buffer — the
+ * whole checkpoint read into the JS heap (6.5–13 GB for SDXL) before the session copies what it needs.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { createReadStream, createWriteStream, linkSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync, existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -66,11 +69,13 @@ function writeJson(path: string, value: unknown): void {
   writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** The source's own tokenizer folders, or the bundled CLIP files for a source without them. */
 function writeTokenizers(plan: GraphPlan, dir: string): void {
-  const bundled = plan.tokenizerRoot === null ? clipTokenizerFiles() : null;
+  let bundled: ReturnType<typeof clipTokenizerFiles> | null = null;
   for (const folder of TOKENIZER_FOLDERS) {
     mkdirSync(join(dir, folder), { recursive: true });
-    if (bundled) {
+    if (plan.tokenizerRoot === null || !existsSync(join(plan.tokenizerRoot, folder, 'vocab.json'))) {
+      bundled ??= clipTokenizerFiles();
       writeFileSync(join(dir, folder, 'vocab.json'), bundled['vocab.json']);
       writeFileSync(join(dir, folder, 'merges.txt'), bundled['merges.txt']);
       writeJson(join(dir, folder, 'special_tokens_map.json'), clipSpecialTokens(folder === 'tokenizer' ? '<|endoftext|>' : '!'));
@@ -141,10 +146,25 @@ export async function writeGraphFolder(plan: GraphPlan, target: string, options:
   }
 }
 
+/** Removes partial folders of `target` left by processes that died while building (their pid is gone). */
+function removeAbandoned(target: string): void {
+  const prefix = `${basename(target)}.partial-`;
+  for (const entry of readdirSync(dirname(target))) {
+    if (!entry.startsWith(prefix)) continue;
+    const pid = Number(entry.slice(prefix.length).split('-')[0]);
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dirname(target), entry), { recursive: true, force: true });
+    }
+  }
+}
+
 /** The cached folder for `plan`, built on first use. */
 export async function cachedGraphFolder(plan: GraphPlan, options: WriteOptions & { cacheDir?: string } = {}): Promise<string> {
   const target = join(options.cacheDir ?? genfillCacheDir(), 'graphs', planFingerprint(plan));
   if (existsSync(join(target, SOURCE_FILE))) return target;
+  if (existsSync(dirname(target))) removeAbandoned(target);
   if (existsSync(target)) rmSync(target, { recursive: true, force: true });
   mkdirSync(dirname(target), { recursive: true });
   try {

@@ -25,6 +25,8 @@ function checkType(file: SafetensorsFile, key: string): void {
 /** A diffusers component: `name` as the builder asks, or without transformers' `text_model.` prefix (transformers ≥ 5 drops it). */
 export class DiffusersWeights implements WeightSource {
   private readonly index = new Map<string, { file: SafetensorsFile; entry: SafetensorsEntry }>();
+  /** Tensors of a dtype genfill does not run, by name: an error only if a graph needs one. */
+  private readonly unsupported = new Map<string, SafetensorsFile>();
 
   constructor(
     files: readonly SafetensorsFile[],
@@ -33,8 +35,6 @@ export class DiffusersWeights implements WeightSource {
     for (const file of files) for (const [name, entry] of file.tensors) this.index.set(name, { file, entry });
     for (const file of files) for (const name of file.unsupported.keys()) if (!this.index.has(name)) this.unsupported.set(name, file);
   }
-
-  private readonly unsupported = new Map<string, SafetensorsFile>();
 
   tensor(name: string, shape: readonly number[]): WeightTensor {
     const candidates = name.startsWith('text_model.') ? [name, name.slice('text_model.'.length)] : [name];

@@ -5,9 +5,9 @@ import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
-import { writeGraphFolder } from '../../service/models/graph-folder';
+import { planFingerprint, writeGraphFolder } from '../../service/models/graph-folder';
 import { resolveModelSource } from '../../service/models/model-source';
-import { singleFilePlan } from '../../service/models/plans';
+import { diffusersPlan, singleFilePlan } from '../../service/models/plans';
 import { GOLDEN, GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden, readF32, relativeError } from '../graphs/golden';
 import { linkedDiffusersCopy, toBfloat16 } from './safetensors-files';
 import { tempDirs } from '../graphs/temp-dirs';
@@ -65,6 +65,17 @@ describe.skipIf(!haveGolden)('model sources', () => {
     expect(second.dir).toBe(first.dir);
     expect(statSync(join(second.dir, 'unet', 'model.onnx')).mtimeMs).toBe(built);
     expect(readdirSync(join(cacheDir, 'graphs'))).toHaveLength(1);
+  });
+
+  it('clears a half-built folder left by a process that died, and builds anew', async () => {
+    const cacheDir = temp();
+    const fingerprint = planFingerprint(diffusersPlan(GOLDEN_DIFFUSERS));
+    // pid 2^22 + 1 is above Linux's pid_max: certainly not running.
+    const abandoned = join(cacheDir, 'graphs', `${fingerprint}.partial-4194305-1`);
+    mkdirSync(join(abandoned, 'unet'), { recursive: true });
+    const resolved = await resolveModelSource(GOLDEN_DIFFUSERS, { cacheDir });
+    expect(readdirSync(join(cacheDir, 'graphs'))).toEqual([fingerprint]);
+    expect(resolved.dir).toBe(join(cacheDir, 'graphs', fingerprint));
   });
 
   it('finds a repo id in the Hugging Face cache and links the blobs behind its symlinks (fp16 variant first)', async () => {

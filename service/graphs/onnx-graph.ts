@@ -8,6 +8,7 @@ const { onnx } = onnxProto;
 const IR_VERSION = 8;
 /** Opset 17: ReduceMean still takes `axes` as an attribute, everything used here exists. */
 export const OPSET = 17;
+const CONTRIB_DOMAIN = 'com.microsoft';
 
 export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'int32' | 'int64';
 
@@ -93,6 +94,7 @@ export class GraphBuilder {
   private readonly externals: ExternalInitializer[] = [];
   private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   private counter = 0;
+  private usesContrib = false;
 
   constructor(private readonly graphName: string) {}
 
@@ -143,6 +145,15 @@ export class GraphBuilder {
     const out = names ? [...names] : Array.from({ length: outputs }, () => this.fresh(opType));
     const attributes = Object.entries(attrs).map(([name, value]) => attribute(name, value));
     this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: out, name: `${out[0]}_node`, attribute: attributes }));
+    return out;
+  }
+
+  /** A node of onnxruntime's contrib domain (com.microsoft, e.g. MultiHeadAttention). */
+  contribOp(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}): string {
+    const out = this.fresh(opType);
+    const attributes = Object.entries(attrs).map(([name, value]) => attribute(name, value));
+    this.nodes.push(onnx.NodeProto.create({ opType, domain: CONTRIB_DOMAIN, input: [...inputs], output: [out], name: `${out}_node`, attribute: attributes }));
+    this.usesContrib = true;
     return out;
   }
 
@@ -200,7 +211,7 @@ export class GraphBuilder {
     });
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
+      opsetImport: this.usesContrib ? [{ domain: '', version: OPSET }, { domain: CONTRIB_DOMAIN, version: 1 }] : [{ domain: '', version: OPSET }],
       producerName,
       graph,
     });

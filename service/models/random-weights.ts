@@ -19,6 +19,8 @@ export class RandomWeights implements WeightSource {
   private readonly fd: number;
   private offset = 0;
   private state: number;
+  /** One chunk of random table indices, drawn once and read from a random start per chunk (speed: 2.5 B values). */
+  private readonly indices: Uint16Array;
   parameters = 0;
 
   constructor(
@@ -28,6 +30,7 @@ export class RandomWeights implements WeightSource {
   ) {
     this.fd = openSync(path, 'w');
     this.state = seed >>> 0 || 1;
+    this.indices = Uint16Array.from({ length: 2 * CHUNK_VALUES }, () => this.next() & (TABLE - 1));
   }
 
   private next(): number {
@@ -53,7 +56,8 @@ export class RandomWeights implements WeightSource {
       const n = Math.min(CHUNK_VALUES, count - done);
       const chunk = this.type === 'float32' ? new Float32Array(n) : new Uint16Array(n);
       const source = this.type === 'float32' ? table : halfTable;
-      for (let i = 0; i < n; i++) chunk[i] = source[this.next() & (TABLE - 1)];
+      const from = this.next() % CHUNK_VALUES;
+      for (let i = 0; i < n; i++) chunk[i] = source[this.indices[from + i]];
       writeSync(this.fd, new Uint8Array(chunk.buffer), 0, n * bytesPer, this.offset);
       this.offset += n * bytesPer;
     }

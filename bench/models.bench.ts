@@ -5,7 +5,7 @@
  *  - the real SDXL-inpaint architecture (genfill's known configs, no weights needed): graph build time, the bytes of
  *    graph files written, and the weight bytes the folder maps in place (hard links) versus copies.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSdxlGraph } from '../service/graphs/sdxl-graphs';
@@ -66,6 +66,12 @@ function fullSize(): void {
   const params = Object.values(recorders).reduce((sum, r) => sum + r.parameterCount, 0);
   const unet = recorders.unet.parameterCount;
   console.log(`full SDXL-inpaint (${(params / 1e9).toFixed(3)} B parameters, UNet ${unet.toLocaleString('en')}):`);
+  const tablePath = join(GOLDEN, 'sdxl-inpaint-shapes.json');
+  if (existsSync(tablePath)) {
+    const table = JSON.parse(readFileSync(tablePath, 'utf8')) as { parameter_counts: Record<keyof typeof recorders, number> };
+    const differ = (Object.keys(recorders) as (keyof typeof recorders)[]).filter((n) => table.parameter_counts[n] !== recorders[n].parameterCount);
+    console.log(`  parameter counts vs sdxl-inpaint-shapes.json: ${differ.length ? `DIFFER for ${differ.join(', ')}` : 'equal for all four networks'}`);
+  }
   console.log(`  graph files written: ${(graphBytes / MB).toFixed(1)} MB in total`);
   for (const [label, bytesPer] of [
     ['fp16 weights (HF fp16 variant, most single files)', 2],

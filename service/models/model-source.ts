@@ -3,7 +3,7 @@
  * a diffusers folder, a Hugging Face repo id found in the local HF cache, or a single-file .safetensors checkpoint;
  * the last three get their graphs built once into genfill's cache (weights hard-linked, not copied).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ModelSourceError } from './errors';
 import { cachedGraphFolder, folderIdentity } from './graph-folder';
@@ -58,8 +58,16 @@ export function planFor(source: string, options: ResolveOptions = {}): GraphPlan
       );
     }
     if (isOnnxExport(snapshot)) return { onnx: snapshot, identity: { name: source, format: 'onnx', weights: null } };
-    const plan = diffusersPlan(snapshot, { variant: options.variant ?? 'fp16', name: source });
-    return plan;
+    if (existsSync(join(snapshot, 'model_index.json'))) return diffusersPlan(snapshot, { variant: options.variant ?? 'fp16', name: source });
+    // A repo holding one checkpoint file (how many fine-tunes are published).
+    const files = readdirSync(snapshot).filter((f) => f.endsWith('.safetensors'));
+    if (files.length !== 1) {
+      throw new ModelSourceError(
+        `${source} (${snapshot}) has no model_index.json and ${files.length === 0 ? 'no' : `${files.length}`} .safetensors files at its top: point --model at the one checkpoint file`,
+      );
+    }
+    const plan = singleFilePlan(join(snapshot, files[0]), { configFrom: options.configFrom && resolve(options.configFrom) });
+    return { ...plan, identity: { ...plan.identity, name: `${source}/${files[0]}` } };
   }
   throw new ModelSourceError(`model ${source} does not exist (a folder, a .safetensors file, or a Hugging Face repo id like org/name)`);
 }

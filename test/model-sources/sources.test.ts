@@ -93,6 +93,20 @@ describe.skipIf(!haveGolden)('model sources', () => {
     await expect(resolveModelSource('org/absent', { cacheDir: temp(), env: { HF_HUB_CACHE: hub } })).rejects.toThrow(/org\/absent is not in the Hugging Face cache .*genfill model install org\/absent/);
   });
 
+  it('finds a repo in the Hugging Face cache that holds a single checkpoint file', async () => {
+    const hub = temp();
+    const repo = join(hub, 'models--someone--tiny-finetune');
+    mkdirSync(join(repo, 'blobs'), { recursive: true });
+    mkdirSync(join(repo, 'snapshots', 'abc'), { recursive: true });
+    mkdirSync(join(repo, 'refs'));
+    cpSync(GOLDEN_SINGLE_FILE, join(repo, 'blobs', 'sha'));
+    symlinkSync('../../blobs/sha', join(repo, 'snapshots', 'abc', 'finetune.safetensors'));
+    writeFileSync(join(repo, 'refs', 'main'), 'abc');
+    const resolved = await resolveModelSource('someone/tiny-finetune', { cacheDir: temp(), configFrom: GOLDEN_DIFFUSERS, env: { HF_HUB_CACHE: hub } });
+    expect(resolved.identity).toEqual({ name: 'someone/tiny-finetune/finetune.safetensors', format: 'single-file', weights: 'fp32' });
+    expect(inode(join(resolved.dir, 'unet', 'finetune.safetensors'))).toBe(inode(join(repo, 'blobs', 'sha')));
+  });
+
   it('copies a weight file once where a hard link is impossible, and hard-links the copy for the other graphs', async () => {
     const target = join(temp(), 'model');
     const progress: number[] = [];

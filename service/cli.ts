@@ -253,15 +253,16 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model SOURCE]
+const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR]
 Checks the SDXL model (env GENFILL_MODEL: an ONNX export or diffusers folder, a Hugging Face repo id in the local
 cache, or a single-file .safetensors) and the execution providers, and says what to fix.
 Exit code 1 when the model folder is broken.`;
 
 async function doctor(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { model: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({ args, options: { model: { type: 'string' }, 'config-from': { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false });
   if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
   const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
+  const configFrom = values['config-from'] ?? io.env.GENFILL_CONFIG_FROM;
   const { inspectModelFolder } = await import('./pipeline/model-folder');
   const { describeExecutionProviders } = await import('./runtime/providers');
   const fixes: string[] = [];
@@ -276,7 +277,7 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
     const progress = progressReporter(io.stderr, false);
     let resolved: Awaited<ReturnType<typeof resolveModelSource>>;
     try {
-      resolved = await resolveModelSource(modelDir, { onProgress: (done, total, label) => progress.update(done / total, label) });
+      resolved = await resolveModelSource(modelDir, { configFrom, onProgress: (done, total, label) => progress.update(done / total, label) });
     } catch (error) {
       say(io.stdout, `Model: ${modelDir}: BROKEN\n  ✗ ${(error as Error).message}`);
       return 1;

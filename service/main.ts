@@ -35,6 +35,7 @@ export const SERVICE_VERSION: string = (
 export function engineSettings(config: ServiceConfig): EngineSettings {
   return {
     modelDir: config.modelDir,
+    modelConfigFrom: config.modelConfigFrom,
     provider: config.provider,
     lowMemory: config.lowMemory,
     batchVariations: config.batchVariations,

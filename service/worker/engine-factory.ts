@@ -19,6 +19,7 @@ const BUILDERS: Record<EngineName, EngineBuilder> = {
     const { createSdxlEngine } = await import('../engines/sdxl/index');
     return createSdxlEngine({
       modelDir: settings.modelDir,
+      configFrom: settings.modelConfigFrom ?? undefined,
       provider: settings.provider,
       lowMemory: settings.lowMemory,
       batchVariations: settings.batchVariations,

@@ -10,6 +10,8 @@ import type { LogLevel } from '../log';
 /** Everything the worker needs to build its engines (workerData). */
 export interface EngineSettings {
   modelDir: string | null;
+  /** Configs for a single-file model (see ServiceConfig.modelConfigFrom). */
+  modelConfigFrom?: string | null;
   provider: ExecutionProviderChoice;
   lowMemory: boolean;
   batchVariations: boolean;

@@ -43,6 +43,8 @@ describe.skipIf(!haveGolden)('model sources from the command line and the engine
     const run = await genfill(['doctor', '--model', GOLDEN_DIFFUSERS], { GENFILL_CACHE_DIR: cache });
     expect(run.stdout).toMatch(/Model: diffusers \(diffusers, fp32 weights\): OK/);
     expect(run.stdout).toContain(`graphs built by genfill in ${join(cache, 'graphs')}`);
+    const single = await genfill(['doctor', '--model', GOLDEN_SINGLE_FILE, '--config-from', GOLDEN_DIFFUSERS], { GENFILL_CACHE_DIR: cache });
+    expect(single.stdout).toMatch(/Model: model\.safetensors \(single file, fp32 weights\): OK/);
     const bad = await genfill(['doctor', '--model', join(temp(), 'nothing-here')], { GENFILL_CACHE_DIR: cache });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/BROKEN\n {2}✗ model .*nothing-here does not exist/);

@@ -17,6 +17,8 @@ import type { Engine, EngineJob, EngineOutput, EngineRunContext } from '../engin
 
 export interface SdxlEngineOptions {
   modelDir: string;
+  /** Diffusers folder whose configs a single-file model uses. */
+  configFrom?: string;
   provider: ExecutionProviderChoice;
   /** Release text-encoder sessions after encoding, recreate when needed. */
   lowMemory: boolean;
@@ -31,7 +33,7 @@ function messageOf(error: unknown): string {
 
 async function loadWithProvider(options: SdxlEngineOptions, log: (line: string) => void, onIdentity: (identity: ModelIdentity) => void): Promise<SdxlModels> {
   // A diffusers folder, HF repo id or single file becomes an optimum-layout folder (graphs built once, cached).
-  const resolved = await resolveModelSource(options.modelDir, { log: (line) => log(`sdxl: ${line}`) });
+  const resolved = await resolveModelSource(options.modelDir, { configFrom: options.configFrom, log: (line) => log(`sdxl: ${line}`) });
   onIdentity(resolved.identity);
   const folder = await loadModelFolder(resolved.dir);
   if (options.provider !== 'auto' && !isProviderAvailable(options.provider)) {

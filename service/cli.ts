@@ -1,7 +1,8 @@
 /**
  * `genfill serve | inpaint | doctor | model` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
  * in-process (same worker host and imaging code, no server); `doctor` checks the model folder and the execution
- * providers. Commands are a table; each returns its exit code.
+ * providers; `model install` downloads a model from Hugging Face, `model convert` builds its ONNX graphs into a folder.
+ * Commands are a table; each returns its exit code.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -20,6 +21,9 @@ import { ProgressTracker } from './jobs/progress';
 import { runInpaint } from './jobs/run-inpaint';
 import { createLogger } from './log';
 import { engineSettings, SERVICE_VERSION, startService } from './main';
+import { hubCacheDir } from './models/hub-cache';
+import { DEFAULT_INSTALL_REPO, installFromHub } from './models/hub-download';
+import { ByteProgressBar, formatBytes } from './models/progress-bar';
 import { CancelFlag } from './worker/cancel-flag';
 import { EngineWorkerHost } from './worker/engine-host';
 
@@ -230,7 +234,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const t = tracker.update(p);
         const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
-        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}`);
+        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} steps/s)`;
+        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}${speed}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));
     progress.done();
@@ -253,18 +258,27 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR]
+const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR] [--check-provider NAME]
 Checks the SDXL model (env GENFILL_MODEL: an ONNX export or diffusers folder, a Hugging Face repo id in the local
-cache, or a single-file .safetensors) and the execution providers, and says what to fix.
-Exit code 1 when the model folder is broken.`;
+cache, or a single-file .safetensors, whose graphs it then builds) and the execution providers, and says what to fix.
+--check-provider NAME runs the provider self-test (a small graph of the ops an SDXL export uses, on NAME and on CPU,
+compared op by op) and prints its verdict.
+Exit code 1 when the model folder is broken or the checked provider cannot be used.`;
 
 async function doctor(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { model: { type: 'string' }, 'config-from': { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({
+    args,
+    options: { model: { type: 'string' }, 'config-from': { type: 'string' }, 'check-provider': { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
   const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
   const configFrom = values['config-from'] ?? io.env.GENFILL_CONFIG_FROM;
   const { inspectModelFolder } = await import('./pipeline/model-folder');
   const { describeExecutionProviders } = await import('./runtime/providers');
+  const { createOrtRuntime } = await import('./runtime/ort-runtime');
+  const runtime = createOrtRuntime();
   const fixes: string[] = [];
   let broken = false;
 
@@ -296,17 +310,77 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
   }
 
   say(io.stdout, '\nExecution providers (✓ = included in this onnxruntime build; the GPU itself is checked when a model loads):');
-  for (const provider of describeExecutionProviders()) {
+  for (const provider of describeExecutionProviders(runtime.availableProviders())) {
     say(io.stdout, `  ${provider.available ? '✓' : '·'} ${provider.name.padEnd(9)} ${provider.available ? 'available' : provider.hint}`);
+  }
+  const checked = values['check-provider'];
+  if (checked !== undefined) {
+    const { runProviderCheck } = await import('./runtime/probe/doctor-check');
+    const result = await runProviderCheck(runtime, checked);
+    say(io.stdout, `\nProvider self-test on ${checked}:\n${result.lines.join('\n')}`);
+    if (!result.usable) {
+      broken = true;
+      fixes.push(result.fix);
+    }
   }
   say(io.stdout, fixes.length ? `\nWhat to do:\n${fixes.join('\n\n')}` : '\nNothing to fix.');
   return broken ? 1 : 0;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// model
+// model: install (download from the Hugging Face hub)
 
-const MODEL_HELP = `genfill model convert <source> --out <dir> [--config-from <diffusers folder>] [--variant fp32|fp16]
+const modelInstallHelp = (env: CliIo['env']) => `genfill model install [repo-id] [--revision R]
+Downloads a diffusers SDXL inpainting repo from the Hugging Face hub (default ${DEFAULT_INSTALL_REPO}: its fp16
+weights, ≈7 GB) into the Hugging Face cache, where other Hugging Face tools find it too. Every file is checked
+against the hub's sha256 / git hash; an interrupted download resumes when the command runs again.
+
+  --revision R   branch, tag or commit hash (default main)
+
+Environment: HF_HUB_CACHE or HF_HOME (where the cache is; now ${hubCacheDir(env)}), HF_TOKEN (gated or private
+repos), HF_ENDPOINT (a mirror), HF_HUB_OFFLINE.`;
+
+async function modelInstall(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { revision: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  if (values.help) return say(io.stdout, modelInstallHelp(io.env)), 0;
+  if (positionals.length > 1) throw new GenfillError('invalid_params', `one repo id at most, got ${positionals.join(' ')} (see genfill model install --help)`);
+  const repoId = positionals[0] ?? DEFAULT_INSTALL_REPO;
+  const bar = new ByteProgressBar(io.stderr);
+  let showProgress = false;
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await installFromHub({
+      repoId,
+      revision: values.revision,
+      env: io.env,
+      userAgent: `genfill/${SERVICE_VERSION}`,
+      signal: stop.signal,
+      onPlan: (plan, { cacheDir, missingBytes }) => {
+        for (const note of plan.notes) say(io.stderr, `note: ${note}`);
+        const weights = plan.weights.map((w) => `${w.component} ${w.variant}`).join(', ');
+        const left = missingBytes === plan.totalBytes ? '' : missingBytes ? `, ${formatBytes(missingBytes)} still to fetch` : ', all in the cache already';
+        say(io.stderr, `${repoId}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${weights}) into ${cacheDir}${left}`);
+        showProgress = missingBytes > 0;
+      },
+      onProgress: (p) => showProgress && bar.update(p.doneBytes, p.totalBytes, p.file, p.fetchedBytes),
+    });
+    bar.done();
+    const byName = result.revision === 'main' ? repoId : result.snapshotDir;
+    say(io.stdout, `${repoId}@${result.revision} (${result.commit}) is installed${result.downloadedBytes ? ` (${formatBytes(result.downloadedBytes)} downloaded)` : ''}:`);
+    say(io.stdout, `  ${result.snapshotDir}`);
+    say(io.stdout, `Use it:\n  npm start -- --model ${byName}\n  npx genfill doctor --model ${byName}`);
+    return 0;
+  } finally {
+    bar.done();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+// model: convert (build the ONNX graphs into a folder)
+
+const MODEL_CONVERT_HELP = `genfill model convert <source> --out <dir> [--config-from <diffusers folder>] [--variant fp32|fp16]
 Builds the ONNX graphs of an SDXL inpainting model — a diffusers folder, a Hugging Face repo id in the local cache, or
 a single-file .safetensors (configs: SDXL inpainting's own, or --config-from) — into an optimum-layout folder that
 --model <dir> loads. Weights are hard-linked into <dir>, not copied (copied once where a hard link is impossible).`;
@@ -318,8 +392,8 @@ async function modelConvert(args: string[], io: CliIo): Promise<number> {
     strict: true,
     allowPositionals: true,
   });
-  if (values.help) return say(io.stdout, MODEL_HELP), 0;
-  if (positionals.length !== 1 || !values.out) return say(io.stderr, MODEL_HELP), 2;
+  if (values.help) return say(io.stdout, MODEL_CONVERT_HELP), 0;
+  if (positionals.length !== 1 || !values.out) return say(io.stderr, MODEL_CONVERT_HELP), 2;
   if (values.variant !== undefined && values.variant !== 'fp32' && values.variant !== 'fp16') return say(io.stderr, `--variant must be fp32 or fp16, not ${values.variant}`), 2;
   const { existsSync } = await import('node:fs');
   const { resolve } = await import('node:path');
@@ -340,13 +414,21 @@ async function modelConvert(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
-const MODEL_COMMANDS: Record<string, Command> = { convert: modelConvert };
+const MODEL_COMMANDS: Record<string, { run: Command; summary: string }> = {
+  install: { run: modelInstall, summary: 'install [repo-id]  download an SDXL inpainting model from Hugging Face' },
+  convert: { run: modelConvert, summary: 'convert <source> --out <dir>  build its ONNX graphs into a folder (diffusers folder, repo id, .safetensors)' },
+};
+
+const MODEL_HELP = `genfill model <command>: get an SDXL inpainting model
+${Object.values(MODEL_COMMANDS).map((c) => `  genfill model ${c.summary}`).join('\n')}
+  genfill model <command> --help`;
 
 async function model(args: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = args;
-  const command = name === undefined ? undefined : MODEL_COMMANDS[name];
-  if (!command) return say(name === '--help' ? io.stdout : io.stderr, MODEL_HELP), name === '--help' ? 0 : 2;
-  return command(rest, io);
+  if (!name || name === '--help' || name === '-h') return say(io.stdout, MODEL_HELP), name ? 0 : 2;
+  const command = MODEL_COMMANDS[name];
+  if (!command) return say(io.stderr, `genfill model: unknown command "${name}"\n\n${MODEL_HELP}`), 2;
+  return command.run(rest, io);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -357,7 +439,7 @@ Usage:
   genfill serve [options]     run the local service (npm start)
   genfill inpaint [options]   fill one image from the command line, no server needed
   genfill doctor [--model M]  check the model and the execution providers
-  genfill model convert …     build the ONNX graphs of a diffusers folder or single-file checkpoint
+  genfill model install       download the SDXL inpainting model (≈7 GB, resumable) into the Hugging Face cache
   genfill <command> --help    options of a command (flags, environment variables, defaults)`;
 
 const COMMANDS: Record<string, Command> = { serve, inpaint, doctor, model };

@@ -1,4 +1,4 @@
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 
 /**
  * A model source that cannot be used: the message names the file, the tensor or config key, and what to do. An

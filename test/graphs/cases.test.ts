@@ -8,6 +8,7 @@ import { inpaint } from '../../service/pipeline/inpaint';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
 import { loadSdxlModels } from '../../service/pipeline/sdxl-models';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';
+import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import { writeGraphFolder } from '../../service/models/graph-folder';
 import { diffusersPlan, singleFilePlan } from '../../service/models/plans';
 import type { GraphPlan } from '../../service/models/plans';
@@ -73,7 +74,7 @@ describe.skipIf(!haveGolden).each(sources)('golden cases on graphs built from th
   beforeAll(async () => {
     const root = temp();
     await writeGraphFolder(plan(), join(root, 'model'));
-    models = await loadSdxlModels(await loadModelFolder(join(root, 'model')), 'cpu', false);
+    models = await loadSdxlModels(createOrtRuntime(), await loadModelFolder(join(root, 'model')), 'cpu', false);
   });
   afterAll(async () => models?.release());
 

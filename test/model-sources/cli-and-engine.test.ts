@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
+import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
 import { GOLDEN, GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden } from '../graphs/golden';
 import { tempDirs } from '../graphs/temp-dirs';
@@ -53,7 +54,7 @@ describe.skipIf(!haveGolden)('model sources from the command line and the engine
   it('the sdxl engine loads a diffusers folder and reports which model it runs', async () => {
     const previous = process.env.GENFILL_CACHE_DIR;
     process.env.GENFILL_CACHE_DIR = temp();
-    const engine = createSdxlEngine({ modelDir: GOLDEN_DIFFUSERS, provider: 'cpu', lowMemory: false, batchVariations: true });
+    const engine = createSdxlEngine({ modelDir: GOLDEN_DIFFUSERS, provider: 'cpu', lowMemory: false, batchVariations: true, runtime: createOrtRuntime() });
     try {
       await expect(engine.run({ width: 96, height: 64, image: new Uint8Array(96 * 64 * 3), mask: new Uint8Array(96 * 64).fill(255), prompt: 'a red brick wall', negativePrompt: undefined, steps: 2, guidance: 5, guidanceRescale: 0, strength: 1, scheduler: 'euler', seeds: [1] }, { onProgress: () => undefined, isCancelled: () => false })).resolves.toBeTruthy();
       expect(engine.status()).toMatchObject({ state: 'ready', model: GOLDEN_DIFFUSERS, dtype: 'fp32', identity: { name: 'diffusers', format: 'diffusers', weights: 'fp32' } });

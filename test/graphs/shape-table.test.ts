@@ -3,6 +3,7 @@
 // parameter counts — without any weights (a ShapeRecorder answers every request).
 import { describe, expect, it } from 'vitest';
 import { parseUnetConfig, parseVaeConfig } from '../../service/graphs/configs';
+import { convNodesFedBy } from '../../service/graphs/input-conv';
 import { buildSdxlGraph } from '../../service/graphs/sdxl-graphs';
 import { ShapeRecorder } from '../../service/graphs/weights';
 import { SDXL_INPAINT_CONFIGS } from '../../service/models/known-configs';
@@ -38,6 +39,15 @@ function storedShape(candidate: SingleFileKey, shape: number[]): number[] {
   if (candidate.conv1x1) return [...shape, 1, 1];
   return shape;
 }
+
+describe('the real SDXL-inpaint UNet graph', () => {
+  it("feeds the UNet's input `sample` straight into conv_in (the node the WebGPU conv workaround moves to CPU)", () => {
+    for (const compute of ['float32', 'float16'] as const) {
+      const unet = buildSdxlGraph('unet', { configs: SDXL_INPAINT_CONFIGS, weights: record(), locate: () => 'shapes-only', compute });
+      expect(convNodesFedBy(unet.encode(), 'sample')).toHaveLength(1);
+    }
+  });
+});
 
 describe.skipIf(!haveGolden)('the builder on the real SDXL-inpaint architecture (no weights)', () => {
   const table = haveGolden ? readGoldenJson<ShapeTable>('sdxl-inpaint-shapes.json') : null;

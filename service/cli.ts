@@ -99,6 +99,7 @@ const INPAINT_OPTIONS = {
   engine: { type: 'string' },
   'empty-prompt': { type: 'string' },
   model: { type: 'string' },
+  'config-from': { type: 'string' },
   provider: { type: 'string' },
   'low-memory': { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -122,6 +123,7 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
   --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
   --empty-prompt MODE ${EMPTY_PROMPT_MODES.join('|')}: with --engine auto and --prompt "", remove = classic fill
   --model SOURCE      SDXL model: folder, HF repo id or .safetensors (env GENFILL_MODEL)
+  --config-from DIR   diffusers folder whose configs a single-file model uses (env GENFILL_CONFIG_FROM)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
   --low-memory        release the text encoders after encoding (less RAM)
   --quiet             no progress output`;
@@ -201,6 +203,7 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     env: io.env,
     overrides: {
       ...(values.model !== undefined && { modelDir: values.model }),
+      ...(values['config-from'] !== undefined && { modelConfigFrom: values['config-from'] }),
       ...(values.provider !== undefined && { provider: values.provider as ServiceConfig['provider'] }),
       ...(values['low-memory'] && { lowMemory: true }),
     },

@@ -1,5 +1,6 @@
 // `genfill model convert`, `genfill doctor` and the sdxl engine given a model source instead of an ONNX folder.
 import { spawn } from 'node:child_process';
+import { statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
@@ -7,6 +8,7 @@ import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
 import { GOLDEN, GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden } from '../graphs/golden';
 import { tempDirs } from '../graphs/temp-dirs';
+import { cropAsPng, makeCrop } from '../service/helpers';
 
 if (!haveGolden) console.warn(GOLDEN_SKIP_MESSAGE);
 const BIN = resolve(import.meta.dirname, '../../bin/genfill.js');
@@ -49,6 +51,18 @@ describe.skipIf(!haveGolden)('model sources from the command line and the engine
     const bad = await genfill(['doctor', '--model', join(temp(), 'nothing-here')], { GENFILL_CACHE_DIR: cache });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/BROKEN\n {2}✗ model .*nothing-here does not exist/);
+  });
+
+  it('inpaint runs a single file with --config-from through the worker', async () => {
+    const dir = temp();
+    const png = await cropAsPng(makeCrop(96, 64, 3));
+    writeFileSync(join(dir, 'in.png'), png.image);
+    writeFileSync(join(dir, 'mask.png'), png.mask);
+    const args = ['inpaint', '--model', GOLDEN_SINGLE_FILE, '--config-from', GOLDEN_DIFFUSERS, '--provider', 'cpu', '--image', join(dir, 'in.png'), '--mask', join(dir, 'mask.png')];
+    const run = await genfill([...args, '--prompt', 'a red brick wall', '--steps', '2', '--engine', 'sdxl', '--out', join(dir, 'out.png')], { GENFILL_CACHE_DIR: temp() });
+    expect(run.stderr).toMatch(/engine sdxl/);
+    expect(run.code).toBe(0);
+    expect(statSync(join(dir, 'out.png')).size).toBeGreaterThan(0);
   });
 
   it('the sdxl engine loads a diffusers folder and reports which model it runs', async () => {

@@ -39,7 +39,8 @@ export function createSdxlEngine(options: SdxlEngineOptions): Engine {
   let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null, identity: null };
   let disposed = false;
   // A diffusers folder, HF repo id or single file becomes an optimum-layout folder first (graphs built once, cached).
-  const loading: Promise<SdxlModels> = resolveModelSource(options.modelDir, { configFrom: options.configFrom, log: (line) => log(`sdxl: ${line}`) })
+  const loading: Promise<SdxlModels> = Promise.resolve()
+    .then(() => resolveModelSource(options.modelDir, { configFrom: options.configFrom, log: (line) => log(`sdxl: ${line}`) }))
     .then((resolved) => {
       status = { ...status, identity: resolved.identity };
       return loadModelFolder(resolved.dir);

@@ -130,11 +130,6 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Number of nodes so far (for reports and tests). */
-  get nodeCount(): number {
-    return this.nodes.length;
-  }
-
   /** Adds a node and returns the name of its (single) output. */
   op(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputName?: string): string {
     return this.opMulti(opType, inputs, 1, attrs, outputName === undefined ? undefined : [outputName])[0];

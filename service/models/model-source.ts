@@ -29,7 +29,7 @@ export interface ResolvedModel {
 
 const isDir = (path: string): boolean => existsSync(path) && statSync(path).isDirectory();
 
-export function isOnnxExport(dir: string): boolean {
+function isOnnxExport(dir: string): boolean {
   return existsSync(join(dir, 'unet', 'model.onnx'));
 }
 

@@ -19,8 +19,8 @@ export interface SingleFileKey {
 }
 
 export const UNET_PREFIX = 'model.diffusion_model.';
-export const VAE_PREFIX = 'first_stage_model.';
-export const TEXT_ENCODER_PREFIX = 'conditioner.embedders.0.transformer.';
+const VAE_PREFIX = 'first_stage_model.';
+const TEXT_ENCODER_PREFIX = 'conditioner.embedders.0.transformer.';
 export const TEXT_ENCODER_2_PREFIX = 'conditioner.embedders.1.model.';
 
 const RESNET_PARTS: Record<string, string> = {

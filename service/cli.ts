@@ -261,7 +261,7 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR] [--check-provider NAME]
+const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR] [--graph-dtype fp32|fp16] [--check-provider NAME]
 Checks the SDXL model (env GENFILL_MODEL: an ONNX export or diffusers folder, a Hugging Face repo id in the local
 cache, or a single-file .safetensors, whose graphs it then builds) and the execution providers, and says what to fix.
 --check-provider NAME runs the provider self-test (a small graph of the ops an SDXL export uses, on NAME and on CPU,
@@ -271,13 +271,14 @@ Exit code 1 when the model folder is broken or the checked provider cannot be us
 async function doctor(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { model: { type: 'string' }, 'config-from': { type: 'string' }, 'check-provider': { type: 'string' }, help: { type: 'boolean' } },
+    options: { model: { type: 'string' }, 'config-from': { type: 'string' }, 'graph-dtype': { type: 'string' }, 'check-provider': { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
   const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
   const configFrom = values['config-from'] ?? io.env.GENFILL_CONFIG_FROM;
+  const compute = (values['graph-dtype'] ?? io.env.GENFILL_GRAPH_DTYPE) === 'fp16' ? 'float16' : 'float32';
   const { inspectModelFolder } = await import('./pipeline/model-folder');
   const { describeExecutionProviders } = await import('./runtime/providers');
   const { createOrtRuntime } = await import('./runtime/ort-runtime');
@@ -294,7 +295,7 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
     const progress = progressReporter(io.stderr, false);
     let resolved: Awaited<ReturnType<typeof resolveModelSource>>;
     try {
-      resolved = await resolveModelSource(modelDir, { configFrom, onProgress: (done, total, label) => progress.update(done / total, label) });
+      resolved = await resolveModelSource(modelDir, { configFrom, compute, onProgress: (done, total, label) => progress.update(done / total, label) });
     } catch (error) {
       say(io.stdout, `Model: ${modelDir}: BROKEN\n  ✗ ${(error as Error).message}`);
       return 1;
@@ -384,20 +385,26 @@ async function modelInstall(args: string[], io: CliIo): Promise<number> {
 // model: convert (build the ONNX graphs into a folder)
 
 const MODEL_CONVERT_HELP = `genfill model convert <source> --out <dir> [--config-from <diffusers folder>] [--variant fp32|fp16]
+                      [--graph-dtype fp32|fp16]
 Builds the ONNX graphs of an SDXL inpainting model — a diffusers folder, a Hugging Face repo id in the local cache, or
 a single-file .safetensors (configs: SDXL inpainting's own, or --config-from) — into an optimum-layout folder that
---model <dir> loads. Weights are hard-linked into <dir>, not copied (copied once where a hard link is impossible).`;
+--model <dir> loads. Weights are hard-linked into <dir>, not copied (copied once where a hard link is impossible).
+--variant picks a diffusers folder's weight files; --graph-dtype the graphs' precision (fp16: for GPU providers; the
+VAE stays fp32).`;
 
 async function modelConvert(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { out: { type: 'string' }, 'config-from': { type: 'string' }, variant: { type: 'string' }, help: { type: 'boolean' } },
+    options: { out: { type: 'string' }, 'config-from': { type: 'string' }, variant: { type: 'string' }, 'graph-dtype': { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
     allowPositionals: true,
   });
   if (values.help) return say(io.stdout, MODEL_CONVERT_HELP), 0;
   if (positionals.length !== 1 || !values.out) return say(io.stderr, MODEL_CONVERT_HELP), 2;
-  if (values.variant !== undefined && values.variant !== 'fp32' && values.variant !== 'fp16') return say(io.stderr, `--variant must be fp32 or fp16, not ${values.variant}`), 2;
+  for (const flag of ['variant', 'graph-dtype'] as const) {
+    const value = values[flag];
+    if (value !== undefined && value !== 'fp32' && value !== 'fp16') return say(io.stderr, `--${flag} must be fp32 or fp16, not ${value}`), 2;
+  }
   const { existsSync } = await import('node:fs');
   const { resolve } = await import('node:path');
   const { planFor } = await import('./models/model-source');
@@ -409,7 +416,7 @@ async function modelConvert(args: string[], io: CliIo): Promise<number> {
   const progress = progressReporter(io.stderr, false);
   const started = Date.now();
   try {
-    await writeGraphFolder(plan, out, { onProgress: (done, total, label) => progress.update(done / total, label), log: (line) => say(io.stderr, line) });
+    await writeGraphFolder(plan, out, { compute: values['graph-dtype'] === 'fp16' ? 'float16' : 'float32', onProgress: (done, total, label) => progress.update(done / total, label), log: (line) => say(io.stderr, line) });
   } finally {
     progress.done();
   }

@@ -36,6 +36,7 @@ export function engineSettings(config: ServiceConfig): EngineSettings {
   return {
     modelDir: config.modelDir,
     modelConfigFrom: config.modelConfigFrom,
+    graphDtype: config.graphDtype,
     provider: config.provider,
     lowMemory: config.lowMemory,
     batchVariations: config.batchVariations,

@@ -14,6 +14,7 @@ import { createReadStream, createWriteStream, linkSync, mkdirSync, renameSync, r
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import type { ComputeType } from '../graphs/layers';
 import { buildSdxlGraph } from '../graphs/sdxl-graphs';
 import { GRAPH_COMPONENTS, TOKENIZER_FOLDERS } from '../pipeline/model-folder';
 import { clipSpecialTokens, clipTokenizerFiles } from './bundled-tokenizer';
@@ -31,6 +32,8 @@ export interface Progress {
 }
 
 export interface WriteOptions {
+  /** Precision of the UNet and text encoder graphs (the VAE always computes in float32); default float32. */
+  compute?: ComputeType;
   onProgress?: Progress;
   /** Hard-links a file (injectable so tests can take the copy path). */
   link?: (from: string, to: string) => void;
@@ -43,13 +46,13 @@ export function genfillCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** Builder version + configs + each weight file's real path, size and mtime: a source that changes gets a new folder. */
-export function planFingerprint(plan: GraphPlan): string {
+export function planFingerprint(plan: GraphPlan, compute: ComputeType = 'float32'): string {
   const files = plan.weightFiles.map((file) => {
     const real = realpathSync(file);
     const { size, mtimeMs } = statSync(real);
     return [real, size, mtimeMs];
   });
-  const text = JSON.stringify({ v: BUILDER_VERSION, format: plan.identity.format, configs: plan.configs, files, tokenizers: plan.tokenizerRoot });
+  const text = JSON.stringify({ v: BUILDER_VERSION, compute, format: plan.identity.format, configs: plan.configs, files, tokenizers: plan.tokenizerRoot });
   return createHash('sha256').update(text).digest('hex').slice(0, 20);
 }
 
@@ -114,7 +117,7 @@ export async function writeGraphFolder(plan: GraphPlan, target: string, options:
         return name;
       };
       options.log?.(`building ${component}`);
-      const net = buildSdxlGraph(component, { configs: plan.configs, weights: plan.weights, locate });
+      const net = buildSdxlGraph(component, { configs: plan.configs, weights: plan.weights, locate, compute: options.compute });
       writeFileSync(join(folder, 'model.onnx'), net.encode());
       for (const [file, name] of used) {
         // The real file: linking a symlink (an HF cache snapshot entry) would link the link.
@@ -162,7 +165,7 @@ function removeAbandoned(target: string): void {
 
 /** The cached folder for `plan`, built on first use. */
 export async function cachedGraphFolder(plan: GraphPlan, options: WriteOptions & { cacheDir?: string } = {}): Promise<string> {
-  const target = join(options.cacheDir ?? genfillCacheDir(), 'graphs', planFingerprint(plan));
+  const target = join(options.cacheDir ?? genfillCacheDir(), 'graphs', planFingerprint(plan, options.compute));
   if (existsSync(join(target, SOURCE_FILE))) return target;
   if (existsSync(dirname(target))) removeAbandoned(target);
   if (existsSync(target)) rmSync(target, { recursive: true, force: true });

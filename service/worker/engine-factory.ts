@@ -22,6 +22,7 @@ const BUILDERS: Record<EngineName, EngineBuilder> = {
       runtime: createOrtRuntime(),
       modelDir: settings.modelDir,
       configFrom: settings.modelConfigFrom ?? undefined,
+      graphDtype: settings.graphDtype,
       provider: settings.provider,
       lowMemory: settings.lowMemory,
       batchVariations: settings.batchVariations,

@@ -12,6 +12,7 @@ import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import { writeGraphFolder } from '../../service/models/graph-folder';
 import { diffusersPlan, singleFilePlan } from '../../service/models/plans';
 import type { GraphPlan } from '../../service/models/plans';
+import type { ComputeType } from '../../service/graphs/layers';
 import { GOLDEN, GOLDEN_DIFFUSERS, GOLDEN_SINGLE_FILE, GOLDEN_SKIP_MESSAGE, haveGolden, readF32, readGoldenJson } from './golden';
 import { tempDirs } from './temp-dirs';
 
@@ -59,21 +60,29 @@ const EXACT: Bounds = { latent: 1e-4, image: 1 };
  */
 const FP16_VARIANT: Bounds = { latent: 5e-3, image: 2 };
 
-const sources: [string, () => GraphPlan, Bounds][] = [
-  ['diffusers folder (fp32)', () => diffusersPlan(GOLDEN_DIFFUSERS), EXACT],
-  ['single file (configs from diffusers/)', () => singleFilePlan(GOLDEN_SINGLE_FILE, { configFrom: GOLDEN_DIFFUSERS }), EXACT],
-  ['diffusers folder, fp16 UNet variant', () => diffusersPlan(GOLDEN_DIFFUSERS, { variant: 'fp16' }), FP16_VARIANT],
+/**
+ * fp16 graphs (for GPU providers; the VAE stays fp32) compute every UNet and text-encoder op in fp16 (rounding 2⁻¹¹
+ * relative each) on exact weights. Measured on the four cases: 1.2e-3 … 4.0e-3 × max|latent|, ≤ 1 level per channel.
+ * The bound, 1e-2, is 2.5× the worst case; the image may move 2 levels.
+ */
+const FP16_GRAPHS: Bounds = { latent: 1e-2, image: 2 };
+
+const sources: [string, () => GraphPlan, Bounds, ComputeType][] = [
+  ['diffusers folder (fp32)', () => diffusersPlan(GOLDEN_DIFFUSERS), EXACT, 'float32'],
+  ['single file (configs from diffusers/)', () => singleFilePlan(GOLDEN_SINGLE_FILE, { configFrom: GOLDEN_DIFFUSERS }), EXACT, 'float32'],
+  ['diffusers folder, fp16 UNet variant', () => diffusersPlan(GOLDEN_DIFFUSERS, { variant: 'fp16' }), FP16_VARIANT, 'float32'],
+  ['diffusers folder, fp16 graphs (--graph-dtype fp16)', () => diffusersPlan(GOLDEN_DIFFUSERS), FP16_GRAPHS, 'float16'],
 ];
 
 const temp = tempDirs('genfill-cases');
 
 const cases = haveGolden ? readGoldenJson<{ cases: GoldenCase[] }>('cases/index.json').cases : [];
 
-describe.skipIf(!haveGolden).each(sources)('golden cases on graphs built from the %s', (_label, plan, bounds) => {
+describe.skipIf(!haveGolden).each(sources)('golden cases on graphs built from the %s', (_label, plan, bounds, compute) => {
   let models: SdxlModels;
   beforeAll(async () => {
     const root = temp();
-    await writeGraphFolder(plan(), join(root, 'model'));
+    await writeGraphFolder(plan(), join(root, 'model'), { compute });
     models = await loadSdxlModels(createOrtRuntime(), await loadModelFolder(join(root, 'model')), 'cpu', false);
   });
   afterAll(async () => models?.release());

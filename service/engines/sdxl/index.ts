@@ -19,6 +19,8 @@ export interface SdxlEngineOptions {
   modelDir: string;
   /** Diffusers folder whose configs a single-file model uses. */
   configFrom?: string;
+  /** Precision of graphs built from PyTorch-format weights (default fp32). */
+  graphDtype?: 'fp32' | 'fp16';
   provider: ExecutionProviderChoice;
   /** Release text-encoder sessions after encoding, recreate when needed. */
   lowMemory: boolean;
@@ -40,7 +42,11 @@ export function createSdxlEngine(options: SdxlEngineOptions): Engine {
   let disposed = false;
   // A diffusers folder, HF repo id or single file becomes an optimum-layout folder first (graphs built once, cached).
   const loading: Promise<SdxlModels> = Promise.resolve()
-    .then(() => resolveModelSource(options.modelDir, { configFrom: options.configFrom, log: (line) => log(`sdxl: ${line}`) }))
+    .then(() => resolveModelSource(options.modelDir, {
+      configFrom: options.configFrom,
+      compute: options.graphDtype === 'fp16' ? 'float16' : 'float32',
+      log: (line) => log(`sdxl: ${line}`),
+    }))
     .then((resolved) => {
       status = { ...status, identity: resolved.identity };
       return loadModelFolder(resolved.dir);

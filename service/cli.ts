@@ -19,6 +19,7 @@ import { decodeCropInputs } from './jobs/inputs';
 import { resolveParams } from './jobs/params';
 import { ProgressTracker } from './jobs/progress';
 import { runInpaint } from './jobs/run-inpaint';
+import { promptUnusedWarning } from './jobs/warnings';
 import { createLogger } from './log';
 import { engineSettings, SERVICE_VERSION, startService } from './main';
 import { hubCacheDir } from './models/hub-cache';
@@ -98,6 +99,8 @@ const INPAINT_OPTIONS = {
   guidance: { type: 'string' },
   engine: { type: 'string' },
   'empty-prompt': { type: 'string' },
+  'no-soft-inpainting': { type: 'boolean' },
+  'no-color-match': { type: 'boolean' },
   model: { type: 'string' },
   'config-from': { type: 'string' },
   provider: { type: 'string' },
@@ -122,6 +125,9 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
   --guidance X        ${LIMITS.guidance.min}..${LIMITS.guidance.max}, default ${LIMITS.guidance.default}
   --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
   --empty-prompt MODE ${EMPTY_PROMPT_MODES.join('|')}: with --engine auto and --prompt "", remove = classic fill
+                      (then SDXL over it when a model is given)
+  --no-soft-inpainting  plain diffusers denoising for a feathered mask (default: soft-edge denoising)
+  --no-color-match    no colour match of the fill to its surroundings
   --model SOURCE      SDXL model: folder, HF repo id or .safetensors (env GENFILL_MODEL)
   --config-from DIR   diffusers folder whose configs a single-file model uses (env GENFILL_CONFIG_FROM)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
@@ -194,6 +200,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     guidance: numberFlag('guidance', values.guidance),
     engine: values.engine as JobParams['engine'],
     emptyPrompt: values['empty-prompt'] as JobParams['emptyPrompt'],
+    ...(values['no-soft-inpainting'] && { softInpainting: false }),
+    ...(values['no-color-match'] && { colorMatch: false }),
   };
   const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
   const [imageBytes, maskBytes] = await Promise.all([readInput('image', values.image), readInput('mask', values.mask)]);
@@ -226,6 +234,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
       if (sdxl?.state !== 'ready') say(io.stderr, `warning: the SDXL model is ${sdxl?.state ?? 'missing'}: ${sdxl?.reason ?? 'no reason given'}`);
     }
     const engine = chooseEngine(params, host.engineStatuses());
+    const unused = promptUnusedWarning(params.prompt, engine, host.engineStatuses().find((s) => s.name === 'sdxl'));
+    if (unused) say(io.stderr, `warning: ${unused.message}`);
     say(io.stderr, `engine ${engine}, seed ${params.seed}, ${inputs.image.width}×${inputs.image.height}`);
     const tracker = new ProgressTracker(params.variations, params.steps);
     const cancel = new CancelFlag();
@@ -237,11 +247,14 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const t = tracker.update(p);
         const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
-        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} steps/s)`;
-        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}${speed}`);
+        const phase = t.unit === 'pass' && t.phase === 'denoising' ? 'filling' : t.phase;
+        const unit = t.unit ?? 'step';
+        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} ${unit}s/s)`;
+        progress.update(t.fraction, `${phase} ${where}${unit} ${t.step} of ${t.steps}${eta}${speed}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));
     progress.done();
+    if (outcome.cancelled) say(io.stderr, `cancelled: writing the ${outcome.results.length} variation(s) that had finished`);
     for (const warning of [...inputs.warnings, ...outcome.warnings]) say(io.stderr, `warning: ${warning}`);
     for (const [index, result] of outcome.results.entries()) {
       const path = variationPath(out, index, outcome.results.length);

@@ -11,6 +11,8 @@ import { tempDirs } from '../graphs/temp-dirs';
 import { cropAsPng, makeCrop } from '../service/helpers';
 
 if (!haveGolden) console.warn(GOLDEN_SKIP_MESSAGE);
+/** A child process per command, on a shared 2-core machine: seconds when idle, more than a minute under load. */
+const CHILD_PROCESS = { timeout: 240_000 };
 const BIN = resolve(import.meta.dirname, '../../bin/genfill.js');
 const temp = tempDirs('genfill-model-cli');
 
@@ -27,7 +29,7 @@ function genfill(args: string[], env: Record<string, string>): Promise<{ code: n
 }
 
 describe.skipIf(!haveGolden)('model sources from the command line and the engine', () => {
-  it('model convert writes a folder --model loads, and refuses to overwrite or to convert an ONNX export', async () => {
+  it('model convert writes a folder --model loads, and refuses to overwrite or to convert an ONNX export', CHILD_PROCESS, async () => {
     const out = join(temp(), 'converted');
     const env = { GENFILL_CACHE_DIR: temp() };
     const run = await genfill(['model', 'convert', GOLDEN_SINGLE_FILE, '--out', out, '--config-from', GOLDEN_DIFFUSERS], env);
@@ -41,7 +43,7 @@ describe.skipIf(!haveGolden)('model sources from the command line and the engine
     expect([onnx.code, onnx.stderr]).toEqual([1, expect.stringMatching(/is already an ONNX export/)]);
   });
 
-  it('doctor names the model, its format and weights, and where genfill built its graphs', async () => {
+  it('doctor names the model, its format and weights, and where genfill built its graphs', CHILD_PROCESS, async () => {
     const cache = temp();
     const run = await genfill(['doctor', '--model', GOLDEN_DIFFUSERS], { GENFILL_CACHE_DIR: cache });
     expect(run.stdout).toMatch(/Model: diffusers \(diffusers, fp32 weights\): OK/);
@@ -53,7 +55,7 @@ describe.skipIf(!haveGolden)('model sources from the command line and the engine
     expect(bad.stdout).toMatch(/BROKEN\n {2}✗ model .*nothing-here does not exist/);
   });
 
-  it('inpaint runs a single file with --config-from through the worker', async () => {
+  it('inpaint runs a single file with --config-from through the worker', CHILD_PROCESS, async () => {
     const dir = temp();
     const png = await cropAsPng(makeCrop(96, 64, 3));
     writeFileSync(join(dir, 'in.png'), png.image);

@@ -180,12 +180,6 @@ export function colourCorrection(input: ColourMatchInput): { gain: Float64Array;
   return identity ? null : { gain, offset };
 }
 
-/**
- * Colours remembered per call, direct-mapped by a hash of the RGB triple: a decoded fill is smooth, so most of its
- * pixels repeat a colour seen a little earlier (random noise, the worst case, costs one extra compare per pixel).
- */
-const CACHE_BITS = 12;
-
 /** Corrects the generated pixels under the mask (mask > 0) in place; returns false when nothing was changed. */
 export function matchColours(input: ColourMatchInput): boolean {
   const correction = colourCorrection(input);
@@ -193,22 +187,14 @@ export function matchColours(input: ColourMatchInput): boolean {
   const { generated, original, mask, area } = input;
   const [gainL, gainA, gainB] = correction.gain;
   const [offsetL, offsetA, offsetB] = correction.offset;
-  const cachedRgb = new Int32Array(1 << CACHE_BITS).fill(-1);
-  const cachedResult = new Int32Array(1 << CACHE_BITS);
   for (let y = 0; y < area.height; y++) {
     const maskRow = (area.y + y) * original.width + area.x;
     for (let x = 0, g = y * area.width * 3; x < area.width; x++, g += 3) {
       if (mask[maskRow + x] === 0) continue;
-      const rgb = (generated[g] << 16) | (generated[g + 1] << 8) | generated[g + 2];
-      const slot = Math.imul(rgb, 0x9e3779b1) >>> (32 - CACHE_BITS);
-      if (cachedRgb[slot] !== rgb) {
-        cachedRgb[slot] = rgb;
-        cachedResult[slot] = correctColour(rgb, gainL, gainA, gainB, offsetL, offsetA, offsetB);
-      }
-      const result = cachedResult[slot];
-      generated[g] = result >> 16;
-      generated[g + 1] = (result >> 8) & 255;
-      generated[g + 2] = result & 255;
+      const rgb = correctColour((generated[g] << 16) | (generated[g + 1] << 8) | generated[g + 2], gainL, gainA, gainB, offsetL, offsetA, offsetB);
+      generated[g] = rgb >> 16;
+      generated[g + 1] = (rgb >> 8) & 255;
+      generated[g + 2] = rgb & 255;
     }
   }
   return true;

@@ -1,4 +1,4 @@
-// The fast colour match (cube root by table + Newton, sRGB encode by bucket table, per-colour cache) against the
+// The fast colour match (cube root by table + Newton, sRGB encode by bucket table, written out per pixel) against the
 // plain formulas written here: Math.cbrt, Math.pow, a search over the 256 sRGB levels, every pixel converted on its
 // own. Same ring statistics, same map; bytes may differ only where a value sits within ~1e-15 of a rounding boundary
 // (at most one level, at most one byte in 100 000; in practice none).

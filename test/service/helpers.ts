@@ -20,7 +20,7 @@ export function memoryLogger(): { log: Logger; lines: string[] } {
 
 export async function startTestService(config: Partial<ServiceConfig> = {}): Promise<RunningService & { lines: string[] }> {
   const { log, lines } = memoryLogger();
-  const service = await startService({ port: 0, engineModule: FAKE_ENGINE_MODULE, ...config }, { log });
+  const service = await startService({ port: 0, engineModule: FAKE_ENGINE_MODULE, drainSeconds: 0, ...config }, { log });
   return Object.assign(service, { lines });
 }
 
@@ -71,11 +71,12 @@ export function jobForm(params: JobParams | string, image: Part, mask: Part): Fo
   return form;
 }
 
-/** A raw-pixel job form for `crop`; `params` extends the defaults. */
+/** A raw-pixel job form for `crop`; `params` extends the defaults (strength 1, so that even 1 step runs one). */
 export function rawJobForm(crop: Crop, params: Partial<JobParams> = {}): FormData {
   return jobForm(
     {
       prompt: 'a test fill',
+      strength: 1,
       steps: 3,
       variations: 2,
       seed: 42,

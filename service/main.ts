@@ -19,6 +19,8 @@ export interface RunningService {
   url: string;
   port: number;
   config: ServiceConfig;
+  /** The HTTP server (its timeouts and connection cap are set here). */
+  server: Server;
   /** The engine worker host (health, engine states). */
   runner: EngineRunner;
   /**
@@ -136,5 +138,5 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
       log.info('stopped');
     })());
 
-  return { url, port, config: resolved, runner, close };
+  return { url, port, config: resolved, server, runner, close };
 }

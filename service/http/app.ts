@@ -10,6 +10,7 @@ import { DEFAULT_EVENT_STREAM, type EventStreamOptions } from './events';
 import { authGuard, corsHeaders, hostGuard, isAuthorized, originGuard } from './guards';
 import { buildHealth } from './health';
 import { jobRoutes } from './jobs-routes';
+import { UPLOAD_LIMITS, type UploadLimits } from './upload';
 
 export interface AppDeps {
   queue: JobQueue;
@@ -25,6 +26,8 @@ export interface AppDeps {
   events?: EventStreamOptions;
   /** The PNG/JPEG encoder for results (tests count its calls); libvips by default. */
   encode?: DisplayEncoder;
+  /** Byte limits of an upload; the input limits by default (tests use small ones). */
+  uploadLimits?: UploadLimits;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -46,7 +49,7 @@ export function createApp(deps: AppDeps): Express {
       res.json(health);
     })
     .all(methodNotAllowed(['GET']));
-  app.use(jobRoutes({ queue: deps.queue, runner: deps.runner, events: deps.events ?? DEFAULT_EVENT_STREAM, encodings, log: deps.log }));
+  app.use(jobRoutes({ queue: deps.queue, runner: deps.runner, events: deps.events ?? DEFAULT_EVENT_STREAM, encodings, log: deps.log, uploadLimits: deps.uploadLimits ?? UPLOAD_LIMITS }));
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -22,7 +22,7 @@ import type { Logger } from '../log';
 import type { EngineRunner } from '../worker/engine-host';
 import { methodNotAllowed } from './errors';
 import { streamJobEvents, type EventStreamOptions } from './events';
-import { readJobUpload, UploadAbandonedError } from './upload';
+import { readJobUpload, UploadAbandonedError, type UploadLimits } from './upload';
 
 export interface JobRoutesDeps {
   queue: JobQueue;
@@ -30,6 +30,7 @@ export interface JobRoutesDeps {
   events: EventStreamOptions;
   encodings: ResultEncodings;
   log: Logger;
+  uploadLimits: UploadLimits;
 }
 
 function findJob(queue: JobQueue, req: Request): Job {
@@ -99,7 +100,7 @@ function refuseWhenFull(queue: JobQueue): RequestHandler {
   };
 }
 
-export function jobRoutes({ queue, runner, events, encodings, log }: JobRoutesDeps): Router {
+export function jobRoutes({ queue, runner, events, encodings, log, uploadLimits }: JobRoutesDeps): Router {
   const router = Router();
 
   router
@@ -108,7 +109,7 @@ export function jobRoutes({ queue, runner, events, encodings, log }: JobRoutesDe
     .post(refuseWhenFull(queue), async (req: Request, res: Response) => {
       let upload;
       try {
-        upload = await readJobUpload(req);
+        upload = await readJobUpload(req, uploadLimits);
       } catch (error) {
         if (error instanceof UploadAbandonedError) return void log.info('upload abandoned by the client; no job created');
         throw error;
@@ -117,8 +118,10 @@ export function jobRoutes({ queue, runner, events, encodings, log }: JobRoutesDe
       const engine = chooseEngine(params, runner.engineStatuses());
       if (engine === 'sdxl') checkDenoisingSteps(params);
       const inputs = await decodeCropInputs(upload.image, upload.mask, params);
-      // A client that closed its connection after the upload would never learn the job's id: make none. One turn of
-      // the event loop first, so a close that has arrived is seen.
+      // A client that closed its connection after the upload would never learn the job's id: make none. A close that
+      // is already in the kernel is read in the next poll phase (libuv stops reading after a short read), so wait
+      // for one poll phase to pass: from this check phase to the next.
+      await nextTurn();
       await nextTurn();
       if (clientGone(req)) return void log.info('client left before its job was created; no job created');
       queue.assertAccepting();

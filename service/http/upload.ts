@@ -177,6 +177,8 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
         parts.set(role, null);
         const limit = limits.part[role];
         let buffer: PartBuffer | null = null;
+        // Destroying the parser on a refusal errors the part being read; that error is ours, already answered.
+        stream.on('error', () => {});
         stream.on('data', (chunk: Buffer) => {
           if (settled) return;
           fieldBytes -= chunk.length;

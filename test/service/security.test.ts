@@ -59,8 +59,8 @@ describe('Host header guard (DNS rebinding)', () => {
     expect((await fetch(service.url + ROUTES.health)).status).toBe(200);
   });
 
-  it('sends no CORS headers unless configured, and does not reject on Origin', async () => {
-    const res = await fetch(service.url + ROUTES.health, { headers: { Origin: 'null' } });
+  it('sends no CORS headers unless configured', async () => {
+    const res = await fetch(service.url + ROUTES.health);
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });

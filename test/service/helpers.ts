@@ -89,6 +89,31 @@ export function rawJobForm(crop: Crop, params: Partial<JobParams> = {}): FormDat
   );
 }
 
+export interface RawPart {
+  name: string;
+  filename?: string;
+  type?: string;
+  body: Uint8Array | string;
+}
+
+export const BOUNDARY = 'genfill-test-boundary';
+
+/** A multipart body built by hand, as UXP's FormData (or a hostile client) would send it. */
+export function multipart(parts: RawPart[]): Uint8Array<ArrayBuffer> {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const filename = part.filename === undefined ? '' : `; filename="${part.filename}"`;
+    const type = part.type === undefined ? '' : `\r\nContent-Type: ${part.type}`;
+    chunks.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.name}"${filename}${type}\r\n\r\n`));
+    chunks.push(Buffer.from(part.body));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+export const MULTIPART_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
+
 export async function postJob(url: string, form: FormData, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url + ROUTES.jobs, { method: 'POST', body: form, headers });
 }

@@ -11,35 +11,10 @@ import { UPLOAD_LIMITS, type UploadLimits } from '../../service/http/upload';
 import { JobQueue } from '../../service/jobs/queue';
 import { silentLogger } from '../../service/log';
 import type { EngineRunner } from '../../service/worker/engine-host';
-import { cropAsPng, errorOf, makeCrop, postJob, rawJobForm, startTestService, submit, waitForHealth, waitForJob } from './helpers';
+import { BOUNDARY, cropAsPng, errorOf, makeCrop, multipart, MULTIPART_TYPE, postJob, rawJobForm, startTestService, submit, waitForHealth, waitForJob } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
 const crop = makeCrop(32, 32, 3);
-
-interface RawPart {
-  name: string;
-  filename?: string;
-  type?: string;
-  body: Uint8Array | string;
-}
-
-const BOUNDARY = 'genfill-test-boundary';
-
-/** A multipart body built by hand, as UXP's FormData (or a hostile client) would send it. */
-function multipart(parts: RawPart[]): Buffer {
-  const chunks: Buffer[] = [];
-  for (const part of parts) {
-    const filename = part.filename === undefined ? '' : `; filename="${part.filename}"`;
-    const type = part.type === undefined ? '' : `\r\nContent-Type: ${part.type}`;
-    chunks.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.name}"${filename}${type}\r\n\r\n`));
-    chunks.push(Buffer.from(part.body));
-    chunks.push(Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
-  return Buffer.concat(chunks);
-}
-
-const MULTIPART_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
 
 function rawParams(extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -53,7 +28,7 @@ function rawParams(extra: Record<string, unknown> = {}): string {
   });
 }
 
-async function postBody(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<Response> {
+async function postBody(url: string, body: Uint8Array<ArrayBuffer>, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url + ROUTES.jobs, { method: 'POST', body, headers: { 'content-type': MULTIPART_TYPE, ...headers } });
 }
 

@@ -141,15 +141,15 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
         if (!mask) return reject(new GenfillError('bad_request', 'mask: the part is missing', 'mask'));
         return resolve({ params, image, mask });
       }
+      // The parser is fed no more and dropped (destroying it would error the part it is in the middle of).
       parser.removeAllListeners();
       parser.on('error', () => {});
-      parser.destroy();
       reject(error);
     };
 
-    const roleOf = (name: string): Role => {
+    const roleOf = (name: string | undefined): Role => {
       const role = ROLES.find((r) => r === name);
-      if (!role) throw new GenfillError('bad_request', `unexpected part ${JSON.stringify(clip(name, 40))}; the parts are params, image and mask`);
+      if (!role) throw new GenfillError('bad_request', `unexpected part ${name === undefined ? 'without a name' : JSON.stringify(clip(name, 40))}; the parts are params, image and mask`);
       if (parts.has(role)) throw new GenfillError('bad_request', `the part "${role}" was sent twice`, role);
       return role;
     };
@@ -170,15 +170,14 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
       }
     };
 
-    parser.on('file', (name, stream, info) =>
+    parser.on('file', (name, stream, info) => {
+      stream.on('error', () => {});
       guard(() => {
         fieldBytes = 0;
         const role = roleOf(name);
         parts.set(role, null);
         const limit = limits.part[role];
         let buffer: PartBuffer | null = null;
-        // Destroying the parser on a refusal errors the part being read; that error is ours, already answered.
-        stream.on('error', () => {});
         stream.on('data', (chunk: Buffer) => {
           if (settled) return;
           fieldBytes -= chunk.length;
@@ -198,8 +197,8 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
             else parts.set(role, { bytes, contentType: info.mimeType });
           }),
         );
-      }),
-    );
+      });
+    });
 
     parser.on('field', (name, value, info) =>
       guard(() => {

@@ -10,6 +10,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
@@ -322,6 +323,7 @@ function main(): Promise<void> {
         });
 
     const statuses = [...tally.byStatus].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s}×${n}`).join(' ');
+    console.log(`machine: ${cpus().length} cores, load average ${loadavg().map((l) => l.toFixed(1)).join(' / ')} (1 / 5 / 15 min); event-loop delays include time the OS gave other processes`);
     console.log(`fuzz: ${tally.requests} requests (${counted} of them warm-up) in ${elapsed.toFixed(1)} s after the warm-up (concurrency ${concurrency}, ${tally.jobsCreated} jobs created)`);
     console.log(`  statuses: ${statuses}; no answer (connection closed first): ${tally.dropped}, of which hung (no answer in 15 s): ${tally.hung.length}`);
     for (const line of tally.hung.slice(0, 5)) console.log(`    hung: ${line}`);

@@ -28,6 +28,8 @@ export interface EngineStatus {
   dtype: string | null;
   /** Why the engine is failed/unavailable, and what to do about it. */
   reason: string | null;
+  /** The GPU provider self-test's verdict in one line (additive; absent on CPU and for engines without a provider). */
+  providerCheck?: string;
 }
 
 export interface QueueStatus {
@@ -93,8 +95,18 @@ export interface JobParams {
   scheduler?: SchedulerName;
   variations?: number;
   engine?: EngineChoice;
-  /** With engine `auto` and an empty prompt: `generate` (default, SDXL when ready) or `remove` (classic fill). */
+  /**
+   * With engine `auto` and an empty prompt: `generate` (default, SDXL paints from the surroundings) or `remove`
+   * (the classic fill removes; with a model ready, SDXL then repaints the prefilled hole at a moderate strength).
+   */
   emptyPrompt?: EmptyPromptMode;
+  /**
+   * Soft-edge denoising (differential diffusion) for soft selections: the feathered band is generated step by
+   * step instead of cross-faded. Default true; it only acts when the mask has a soft edge. SDXL only.
+   */
+  softInpainting?: boolean;
+  /** Match the generated region's colour statistics to the unmasked ring around the selection. Default true. */
+  colorMatch?: boolean;
   /** Required when the `image` part is application/octet-stream. */
   image?: RawPixelsInfo;
   /** Required when the `mask` part is application/octet-stream. */
@@ -116,9 +128,16 @@ export interface JobCreated {
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
+export type ProgressUnit = 'step' | 'pass';
+
 export interface JobProgress {
-  /** What the engine is doing: loading models, encoding, denoising steps, decoding. */
+  /** What the engine is doing: loading models, encoding, denoising steps (or fill passes), decoding. */
   phase: 'queued' | 'loading' | 'preparing' | 'denoising' | 'finishing' | 'done';
+  /**
+   * What `step`/`steps` count: SDXL's denoising steps, or the classic fill's PatchMatch passes (say "pass k of n").
+   * Additive; absent means `step`.
+   */
+  unit?: ProgressUnit;
   /** Variation being denoised (0-based), or null when all variations run together in one batch. */
   variation: number | null;
   variations: number;
@@ -128,6 +147,8 @@ export interface JobProgress {
   fraction: number;
   /** Seconds left, from measured step times; null until measurable. */
   etaSeconds: number | null;
+  /** Denoising steps per second, measured over the job so far (additive; absent until measurable). */
+  stepsPerSecond?: number;
 }
 
 export interface ResultInfo {
@@ -135,6 +156,19 @@ export interface ResultInfo {
   seed: number;
   width: number;
   height: number;
+}
+
+/**
+ * Codes of non-fatal job remarks: `prompt_unused` — a prompt was given but the engine that answered (classic) does
+ * not read prompts; the message says how to add a model (`npx genfill model install`). `other` — anything else
+ * (truncated prompt tokens, placement remarks, …); show the message.
+ */
+export const WARNING_CODES = ['prompt_unused', 'other'] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+export interface JobWarning {
+  code: WarningCode;
+  message: string;
 }
 
 export interface JobSnapshot {
@@ -149,10 +183,13 @@ export interface JobSnapshot {
   progress: JobProgress;
   /** Bumped whenever a new preview is available at `GET /v1/jobs/:id/preview`; 0 = none yet. */
   previewRevision: number;
+  /** Finished variations; a `cancelled` job keeps (and serves) those that finished before the cancel. */
   results: ResultInfo[];
   error: ErrorInfo | null;
   /** Non-fatal remarks, e.g. how many prompt tokens were cut by the 77-token limit. */
   warnings: string[];
+  /** The same remarks with a code a client can act on (additive; older services omit it). */
+  warningDetails?: JobWarning[];
   /** Seed of variation 0 (the others are seed+1, seed+2, …). */
   seed: number;
   /** Working size the engine ran at. */

@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { GenfillError } from '../../core/errors';
 import type { EngineName } from '../../core/params';
 import type { JobCreated, JobEvent, JobSnapshot, QueueStatus } from '../../core/protocol';
-import { CancelledError, type EngineProgress } from '../engines/engine';
+import { CancelledError } from '../errors';
+import type { EngineProgress } from '../engine-io';
 import { encodeJpeg } from '../imaging/codec';
 import type { Logger } from '../log';
 import type { EngineRunner } from '../worker/engine-host';
@@ -15,6 +16,7 @@ import type { CropInputs } from './inputs';
 import { Job, type JobPreview } from './job';
 import type { ResolvedParams } from './params';
 import { runInpaint } from './run-inpaint';
+import { otherWarning, promptUnusedWarning } from './warnings';
 
 export interface JobQueueOptions {
   runner: EngineRunner;
@@ -85,6 +87,9 @@ export class JobQueue {
   submit(params: ResolvedParams, engine: EngineName, inputs: CropInputs): JobCreated {
     this.assertAccepting();
     const job = new Job(randomUUID(), params, engine, inputs);
+    const sdxl = this.#options.runner.engineStatuses().find((s) => s.name === 'sdxl');
+    const unused = promptUnusedWarning(params.prompt, engine, sdxl);
+    if (unused) job.warnings.push(unused);
     this.#jobs.set(job.id, job);
     this.#waiting.push(job);
     const { width, height } = inputs.image;
@@ -200,7 +205,7 @@ export class JobQueue {
       const quarter = Math.floor(current.fraction / LOG_PROGRESS_EVERY);
       if (quarter > loggedQuarter && current.fraction < 1) {
         loggedQuarter = quarter;
-        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1) });
+        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1), stepsPerSecond: current.stepsPerSecond?.toFixed(2) });
       }
       this.#notify(job);
     };
@@ -211,9 +216,14 @@ export class JobQueue {
         onWorkingSize: (size) => (job.workingSize = size),
       });
       job.results = outcome.results;
-      job.warnings.push(...outcome.warnings);
+      job.warnings.push(...outcome.warnings.map(otherWarning));
       const t = outcome.timings;
-      this.#finish(job, 'succeeded', { prepareMs: Math.round(t.prepare), engineMs: Math.round(t.engine), finishMs: Math.round(t.finish) });
+      // A cancel that came after some variations finished keeps them.
+      this.#finish(job, outcome.cancelled ? 'cancelled' : 'succeeded', {
+        prepareMs: Math.round(t.prepare),
+        engineMs: Math.round(t.engine),
+        finishMs: Math.round(t.finish),
+      });
     } catch (error) {
       if (error instanceof CancelledError || (job.cancel.cancelled && !(error instanceof GenfillError))) {
         this.#finish(job, 'cancelled');

@@ -1,6 +1,6 @@
 /** An in-process EngineRunner whose runs the test settles by hand, for queue races the HTTP tests cannot time. */
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
-import type { EngineJob, EngineOutput } from '../../service/engines/engine';
+import type { EngineJob, EngineOutput } from '../../service/engine-io';
 import type { EngineRunner, RunOptions } from '../../service/worker/engine-host';
 
 interface ManualRun {

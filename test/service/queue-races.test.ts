@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { JobEvent, JobState } from '../../core/protocol';
 import { ROUTES, TERMINAL_STATES } from '../../core/protocol';
-import { CancelledError, EngineError } from '../../service/engines/engine';
+import { CancelledError, EngineError } from '../../service/errors';
 import { createApp } from '../../service/http/app';
 import { encodeForDisplay } from '../../service/imaging/codec';
 import type { Pixels } from '../../service/imaging/pixels';

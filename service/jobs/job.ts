@@ -60,7 +60,7 @@ export class Job {
   /** Bytes a finished job holds — results, preview, its record and texts — as the retention budget counts them. */
   get retainedBytes(): number {
     const chars = this.params.prompt.length + (this.params.negativePrompt?.length ?? 0) + (this.error?.message.length ?? 0);
-    const warningChars = this.warnings.reduce((sum, w) => sum + w.length, 0);
+    const warningChars = this.warnings.reduce((sum, w) => sum + w.message.length, 0);
     return this.resultBytes + (this.preview?.jpeg.byteLength ?? 0) + JOB_RECORD_BYTES + 2 * (chars + warningChars);
   }
 

@@ -1,5 +1,6 @@
 /** Drivers for service tests: a service on an ephemeral port, crop fixtures, multipart posts, polling. */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { ErrorBody } from '../../core/errors';
@@ -160,6 +161,18 @@ export function rawRequest(
     req.on('error', reject);
     if (options.body !== undefined) req.write(options.body);
     req.end();
+  });
+}
+
+/** Writes `text` on a fresh connection and returns everything the service sends back before it closes. */
+export function socketExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.write(text);
   });
 }
 

@@ -11,7 +11,7 @@ import { UPLOAD_LIMITS, type UploadLimits } from '../../service/http/upload';
 import { JobQueue } from '../../service/jobs/queue';
 import { silentLogger } from '../../service/log';
 import type { EngineRunner } from '../../service/worker/engine-host';
-import { BOUNDARY, cropAsPng, errorOf, makeCrop, multipart, MULTIPART_TYPE, postJob, rawJobForm, startTestService, submit, waitForHealth, waitForJob } from './helpers';
+import { BOUNDARY, cropAsPng, socketExchange, errorOf, makeCrop, multipart, MULTIPART_TYPE, postJob, rawJobForm, startTestService, submit, waitForHealth, waitForJob } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
 const crop = makeCrop(32, 32, 3);
@@ -143,14 +143,7 @@ describe('hostile input (issue #13)', () => {
   });
 
   it('answers CONNECT with a JSON 405 and closes', async () => {
-    const text = await new Promise<string>((resolve, reject) => {
-      const socket = connect(service.port, '127.0.0.1');
-      let received = '';
-      socket.on('data', (c: Buffer) => (received += c.toString('utf8')));
-      socket.on('close', () => resolve(received));
-      socket.on('error', reject);
-      socket.write(`CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`);
-    });
+    const text = await socketExchange(service.port, `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n`);
     const { status, body } = parseResponse(text);
     expect(status).toBe(405);
     expect(body.error.code).toBe('method_not_allowed');

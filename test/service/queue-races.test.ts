@@ -47,6 +47,14 @@ function terminalEvents(queue: JobQueue, job: Job): { states: JobState[]; ended:
   return { states, ended };
 }
 
+/** Lets the job's run (the n-th) succeed and waits for its terminal event. */
+async function succeed(queue: JobQueue, runner: ManualRunner, job: Job, n = 0): Promise<void> {
+  const events = terminalEvents(queue, job);
+  const run = await runner.started(n);
+  run.resolve(outputFor(run.job));
+  await events.ended;
+}
+
 describe('job queue races (manual runner)', () => {
   it('a cancel that arrives after the engine returned: the job still succeeds, once', async () => {
     const { runner, queue, submit } = setUp();
@@ -112,10 +120,7 @@ describe('job queue races (manual runner)', () => {
   it('retention timers do not keep the process alive; inputs are released when the job ends', async () => {
     const { runner, queue, submit } = setUp();
     const job = submit();
-    const events = terminalEvents(queue, job);
-    const run = await runner.started(0);
-    run.resolve(outputFor(run.job));
-    await events.ended;
+    await succeed(queue, runner, job);
     expect(job.retentionTimer?.hasRef()).toBe(false);
     expect(job.inputs).toBeNull();
     queue.clear();
@@ -127,10 +132,7 @@ describe('job queue races (manual runner)', () => {
   async function bytesOfOneJob(): Promise<number> {
     const { runner, queue, submit } = setUp();
     const job = submit();
-    const events = terminalEvents(queue, job);
-    const run = await runner.started(0);
-    run.resolve(outputFor(run.job));
-    await events.ended;
+    await succeed(queue, runner, job);
     expect(job.retainedBytes).toBeGreaterThan(RESULT_BYTES);
     expect(queue.retainedBytes).toBe(job.retainedBytes);
     return job.retainedBytes;
@@ -142,10 +144,7 @@ describe('job queue races (manual runner)', () => {
     const jobs: Job[] = [];
     for (let i = 0; i < 4; i++) {
       const job = submit(i);
-      const events = terminalEvents(queue, job);
-      const run = await runner.started(i);
-      run.resolve(outputFor(run.job));
-      await events.ended;
+      await succeed(queue, runner, job, i);
       jobs.push(job);
       expect(queue.retainedBytes).toBeLessThanOrEqual(perJob * 2);
     }
@@ -154,10 +153,7 @@ describe('job queue races (manual runner)', () => {
     // The newest job stays even when it alone is over the budget.
     const tight = setUp({ retainedBytes: 1 });
     const only = tight.submit();
-    const events = terminalEvents(tight.queue, only);
-    const run = await tight.runner.started(0);
-    run.resolve(outputFor(run.job));
-    await events.ended;
+    await succeed(tight.queue, tight.runner, only);
     expect(tight.queue.get(only.id)).toBe(only);
   });
 
@@ -213,10 +209,7 @@ describe('result encodings (manual runner)', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
     const job = submit();
-    const events = terminalEvents(queue, job);
-    const run = await runner.started(0);
-    run.resolve(outputFor(run.job));
-    await events.ended;
+    await succeed(queue, runner, job);
     const before = queue.retainedBytes;
 
     const bodies = await Promise.all(Array.from({ length: 32 }, async () => new Uint8Array(await (await fetch(url + ROUTES.result(job.id, 0))).arrayBuffer())));

@@ -1,12 +1,12 @@
 /** An in-process EngineRunner whose runs the test settles by hand, for queue races the HTTP tests cannot time. */
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
-import type { EngineJob, EngineOutput } from '../../service/engine-io';
+import type { RegionJob, RegionOutput } from '../../service/jobs/region';
 import type { EngineRunner, RunOptions } from '../../service/worker/engine-host';
 
 interface ManualRun {
-  job: EngineJob;
+  job: RegionJob;
   options: RunOptions;
-  resolve(output: EngineOutput): void;
+  resolve(output: RegionOutput): void;
   reject(error: Error): void;
 }
 
@@ -23,7 +23,7 @@ export class ManualRunner implements EngineRunner {
     return { state: 'running', restarts: 0, lastCrash: null };
   }
 
-  run(_engine: string, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+  run(_engine: string, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
     return new Promise((resolve, reject) => {
       this.runs.push({ job, options, resolve, reject });
       for (const wake of this.#waiters.splice(0)) wake();
@@ -39,7 +39,9 @@ export class ManualRunner implements EngineRunner {
   }
 }
 
-export function outputFor(job: EngineJob): EngineOutput {
-  const images = job.seeds.map((seed) => ({ seed, width: job.width, height: job.height, rgb: new Uint8Array(job.width * job.height * 3).fill(seed) }));
-  return { images, warnings: [] };
+/** Composited results as the worker returns them: RGBA at the crop size. */
+export function outputFor(job: RegionJob): RegionOutput {
+  const { width, height } = job.image;
+  const results = job.seeds.map((seed) => ({ seed, pixels: { width, height, channels: 4 as const, data: new Uint8Array(width * height * 4).fill(seed) } }));
+  return { results, warnings: [], cancelled: false, timings: { prepare: 0, engine: 0, finish: 0 } };
 }

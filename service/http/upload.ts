@@ -225,7 +225,7 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
         req.pause();
         parser.once('drain', () => req.resume());
       }
-      if (!settled && fieldBytes > limits.part.params + FIELD_SLACK_BYTES) finish(tooLarge('a field part (params)', limits.part.params));
+      if (!settled && fieldBytes > limits.part.params + FIELD_SLACK_BYTES) finish(tooLarge('a part without a filename (only params may be one)', limits.part.params));
     };
     const onClose = () => {
       if (!req.complete) finish(new UploadAbandonedError());

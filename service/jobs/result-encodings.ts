@@ -42,18 +42,6 @@ export class ResultEncodings {
     this.#encode = options.encode ?? encodeForDisplay;
   }
 
-  /** Encodes currently running (at most `maxConcurrent`). */
-  get running(): number {
-    return this.#running;
-  }
-
-  /** Bytes held by a job's finished encodings. */
-  heldBytes(job: Job): number {
-    let sum = 0;
-    for (const entry of this.#byJob.get(job)?.values() ?? []) sum += entry.bytes;
-    return sum;
-  }
-
   encoded(job: Job, index: number, format: DisplayFormat, maxSide?: number): Promise<Buffer> {
     let entries = this.#byJob.get(job);
     if (!entries) this.#byJob.set(job, (entries = new Map()));

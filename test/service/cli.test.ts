@@ -134,7 +134,7 @@ describe('genfill CLI', () => {
     const cpu = await genfill(['doctor', '--check-provider', 'cpu'], { env: { GENFILL_MODEL: '' } });
     expect(cpu.code, cpu.stderr).toBe(0);
     expect(cpu.stdout).toMatch(/Provider self-test on cpu:\n {2}✓ Conv with 9 input channels and a 3×3 kernel/);
-    expect(cpu.stdout).toMatch(/→ cpu: self-test passed \(9 op checks match CPU\)/);
+    expect(cpu.stdout).toMatch(/→ cpu: self-test passed \(11 op checks match CPU\)/);
     const unknown = await genfill(['doctor', '--check-provider', 'vulkan'], { env: { GENFILL_MODEL: '' } });
     expect(unknown.code).toBe(1);
     expect(unknown.stdout).toMatch(/unknown provider "vulkan"/);

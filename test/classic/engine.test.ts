@@ -54,7 +54,9 @@ describe('classic engine', () => {
     const reported = batch.map((e) => e.step);
     expect(reported).toEqual([...reported].sort((a, b) => a - b));
     expect(reported.at(-1)).toBe(steps);
-    expect(new Set(reported).size).toBe(steps);
+    // The mean moves by at most one per message, so every pass 1…steps is reported; a preview that arrives before
+    // the mean reaches 1 is reported at step 0 (timing-dependent), hence the filter.
+    expect(new Set(reported.filter((s) => s > 0)).size).toBe(steps);
   });
 
   it('attaches a preview of the whole crop while the levels are small', async () => {

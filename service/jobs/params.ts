@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
+import { CAPTURE_LIMITS } from '../../core/capture-plan';
 import { GenfillError } from '../../core/errors';
 import {
   DEFAULT_SCHEDULER,
@@ -53,7 +54,7 @@ const paramsSchema = z.strictObject({
   emptyPrompt: z.enum(EMPTY_PROMPT_MODES, { error: `must be one of ${EMPTY_PROMPT_MODES.join(', ')}` }).optional(),
   image: rawInfo.optional(),
   mask: rawInfo.optional(),
-  placement: z.strictObject({ document: size, crop: rect, selection: rect }).optional(),
+  placement: z.strictObject({ document: size, crop: rect, selection: rect, contextPadding: limited(CAPTURE_LIMITS.contextPadding).optional() }).optional(),
   client: z.string().max(200).optional(),
 });
 

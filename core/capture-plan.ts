@@ -20,7 +20,7 @@ export interface CaptureSettings {
 }
 
 export const CAPTURE_LIMITS = {
-  contextPadding: { min: 0, max: 2048, default: 0, integer: true },
+  contextPadding: { min: 0, max: 2048, default: 64, integer: true },
   maskGrow: { min: 0, max: 256, default: 0, integer: true },
   maskFeather: { min: 0, max: 256, default: 0, integer: true },
 } as const satisfies Record<string, NumericLimit>;

@@ -13,11 +13,9 @@ import { FakeServiceClient, healthy, MemorySecrets, MemoryStorage } from './fake
 import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
 import { defineAttributeOnlyWidgets, UXP_DEFAULT_TEXT_LIMIT } from './mock/spectrum';
 import type { CheckboxWidgetElement, TextWidgetElement } from './mock/spectrum';
-import { withoutTextCodecs } from './mock/uxp-environment';
 
-// The widgets read attributes only, and there is no TextEncoder: as in UXP.
+// The widgets read attributes only, as UXP's may.
 defineAttributeOnlyWidgets();
-withoutTextCodecs();
 
 afterEach(() => {
   cleanup();

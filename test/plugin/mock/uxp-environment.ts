@@ -1,24 +1,13 @@
 /**
- * What UXP's JavaScript environment lacks or does differently from Node, for the panel's tests:
- * - no TextEncoder/TextDecoder (`withoutTextCodecs`): Node's are removed while a test file runs, so panel code that
- *   relies on them fails here as it would in Photoshop;
+ * What UXP's JavaScript environment does differently from Node, for the panel's tests (its missing TextEncoder and
+ * TextDecoder are hidden from panel modules by vitest.config.ts):
  * - FormData: UXP sends every file part as `filename="blob"` and, in the second mode, without the Blob's type;
  * - fetch: a request to an origin the manifest does not list is rejected with UXP's message, and FormData bodies are
  *   encoded as UXP does (`uxpFetch`).
  */
-import { afterAll, beforeAll } from 'vitest';
 import { isAllowedOrigin } from '../../../plugin/state/network-permission';
 import type { NetworkDomains } from '../../../plugin/state/network-permission';
 import type { FetchLike } from '../../../plugin/client/http-client';
-
-export function withoutTextCodecs(): void {
-  const saved = { TextEncoder: globalThis.TextEncoder, TextDecoder: globalThis.TextDecoder };
-  beforeAll(() => {
-    delete (globalThis as Partial<typeof globalThis>).TextEncoder;
-    delete (globalThis as Partial<typeof globalThis>).TextDecoder;
-  });
-  afterAll(() => Object.assign(globalThis, saved));
-}
 
 /** `filenames`: file parts are named "blob" whatever was asked; `types`: also sent without their Blob's type. */
 export type UxpFormDataMode = 'filenames' | 'types';

@@ -34,13 +34,13 @@ export function uxpFetch(domains: NetworkDomains): FetchLike {
     }
     if (init?.body instanceof FormData) {
       const { body, contentType } = await encodeAsUxp(init.body);
-      return fetch(input, { ...init, body, headers: { ...(init.headers as Record<string, string>), 'Content-Type': contentType } });
+      return fetch(input, { ...init, body, headers: { ...(init.headers as Record<string, string>), 'Content-Type': contentType } } as RequestInit);
     }
     return fetch(input, init);
   };
 }
 
-async function encodeAsUxp(form: FormData): Promise<{ body: Uint8Array; contentType: string }> {
+async function encodeAsUxp(form: FormData): Promise<{ body: ArrayBuffer; contentType: string }> {
   const boundary = 'uxp-form-boundary-7b1c9e';
   const chunks: Uint8Array[] = [];
   const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
@@ -53,5 +53,6 @@ async function encodeAsUxp(form: FormData): Promise<{ body: Uint8Array; contentT
     }
   }
   chunks.push(ascii(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+  const body = Buffer.concat(chunks);
+  return { body: body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength) as ArrayBuffer, contentType: `multipart/form-data; boundary=${boundary}` };
 }

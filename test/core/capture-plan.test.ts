@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CAPTURE_SETTINGS, featherReach, planCapture } from '../../core/capture-plan';
 import { containsRect, contextCrop, MAX_TRANSFER_PIXELS } from '../../core/geometry';
 import type { Rect } from '../../core/geometry';
-import { boxRadii, featherMask, growMask } from '../../core/mask-adjust';
+import { adjustMask, boxRadii, featherMask, growMask } from '../../core/mask-adjust';
 
 const doc = { width: 4000, height: 3000 };
 const sel: Rect = { x: 1800, y: 1400, width: 200, height: 100 };
@@ -121,5 +121,23 @@ describe('mask grow and feather', () => {
     expect(row.filter((v) => v > 0 && v < 255).length).toBeGreaterThan(10);
     const sum = (a: Uint8Array) => a.reduce((s, v) => s + v, 0);
     expect(Math.abs(sum(soft) - sum(mask)) / sum(mask)).toBeLessThan(0.01);
+  });
+});
+
+describe('adjustMask', () => {
+  it('processes only around the selected pixels, with the same result as the whole mask', () => {
+    const w = 120, h = 90;
+    const mask = new Uint8Array(w * h);
+    for (let y = 30; y < 50; y++) for (let x = 40; x < 70; x++) mask[y * w + x] = y === 30 ? 128 : 255;
+    for (const adjust of [{ grow: 3, feather: 0 }, { grow: 0, feather: 2.5 }, { grow: 5, feather: 4 }]) {
+      const whole = featherMask(growMask(mask, w, h, adjust.grow), w, h, adjust.feather);
+      expect([...adjustMask(mask, w, h, adjust)]).toEqual([...whole]);
+    }
+    // Touching the edge: clamped there as the whole-mask passes clamp.
+    const edge = new Uint8Array(w * h);
+    for (let y = 0; y < 10; y++) edge.fill(255, y * w, y * w + 15);
+    expect([...adjustMask(edge, w, h, { grow: 2, feather: 3 })]).toEqual([...featherMask(growMask(edge, w, h, 2), w, h, 3)]);
+    expect(adjustMask(new Uint8Array(w * h), w, h, { grow: 2, feather: 3 }).every((v) => v === 0)).toBe(true);
+    expect(adjustMask(mask, w, h, { grow: 0, feather: 0 })).toBe(mask);
   });
 });

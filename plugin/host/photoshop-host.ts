@@ -6,7 +6,9 @@
  * `require('uxp')`; tests pass mocks), typed as the narrow slices of @types/photoshop this file uses: index.tsx
  * only compiles if the real modules fit them.
  *
- * Reads and writes each run in their own short modal scope; nothing is modal while the service works.
+ * It holds no capture policy: it reads what a capture plan (core/capture-plan) decides for the document and
+ * selection it sees, and writes at the plan's places. Reads and writes each run in their own short modal scope;
+ * nothing is modal while the service works.
  */
 import type * as RealPhotoshop from 'photoshop';
 import type { action, core } from 'photoshop';

@@ -121,9 +121,16 @@ export interface JobCreated {
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 
+export type ProgressUnit = 'step' | 'pass';
+
 export interface JobProgress {
-  /** What the engine is doing: loading models, encoding, denoising steps, decoding. */
+  /** What the engine is doing: loading models, encoding, denoising steps (or fill passes), decoding. */
   phase: 'queued' | 'loading' | 'preparing' | 'denoising' | 'finishing' | 'done';
+  /**
+   * What `step`/`steps` count: SDXL's denoising steps, or the classic fill's PatchMatch passes (say "pass k of n").
+   * Additive; absent means `step`.
+   */
+  unit?: ProgressUnit;
   /** Variation being denoised (0-based), or null when all variations run together in one batch. */
   variation: number | null;
   variations: number;

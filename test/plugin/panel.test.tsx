@@ -163,6 +163,12 @@ describe('panel (DOM)', () => {
     expect(a.cancel).toHaveBeenCalledTimes(1);
   });
 
+  it('running the classic fill: counts passes, not denoising steps', () => {
+    const state: PanelState = { ...base, job: { phase: 'running', jobId: 'j1', state: 'running', position: null, engine: 'classic', progress: { ...progress, unit: 'pass', step: 2, steps: 6 }, previewUrl: null, cancelling: false } };
+    render(<App state={state} actions={actions()} />);
+    expect(screen.getByTestId('progress-text').textContent).toBe('Pass 2/6 · about 12 s left');
+  });
+
   it('queued and reading: says what it waits for, Generate disabled', () => {
     const a = actions();
     const queued: PanelState = { ...base, job: { phase: 'running', jobId: 'j1', state: 'queued', position: 2, engine: null, progress: null, previewUrl: null, cancelling: false } };

@@ -375,6 +375,30 @@ describe('PhotoshopHost.insert', () => {
     expect(Math.abs(raster.y + raster.height - (crop.y + crop.height))).toBeLessThanOrEqual(1);
   });
 
+  it('a downscaled capture: the mask read at transfer size is enlarged with the layer onto the selection', async () => {
+    // A large soft ellipse: the crop exceeds the transfer cap, so nothing is read at full size.
+    const rect = { x: 300, y: 200, width: 3400, height: 2600 };
+    const cx = rect.x + rect.width / 2, cy = rect.y + rect.height / 2;
+    const value = (x: number, y: number) => {
+      const d = Math.hypot((x - cx) / (rect.width / 2), (y - cy) / (rect.height / 2));
+      return Math.max(0, Math.min(255, Math.round((1 - d) * 255 * 10)));
+    };
+    const { ps, host, document, capture } = await captured({ width: 4000, height: 3000, selection: { rect, value } });
+    const { crop, transfer } = capture.plan;
+    expect(transfer.width).toBeLessThan(crop.width);
+    expect(capture.mask).toMatchObject({ ...transfer, channels: 1 });
+    await host.insert({ capture, image: fakeResult(transfer.width, transfer.height), layerName: 'big soft' });
+    const mask = topLayer(document).mask!;
+    expect(mask).toMatchObject({ x: crop.x, y: crop.y, width: crop.width, height: crop.height });
+    const at = (x: number, y: number) => mask.data[(y - mask.y) * mask.width + (x - mask.x)];
+    // Well inside, well outside, and along the soft edge the enlarged mask follows the document's selection.
+    for (const [x, y] of [[2000, 1500], [1000, 1500], [3000, 1000], [cx - 1700 * 0.85, cy]]) expect(at(Math.round(x), Math.round(y))).toBe(255);
+    for (const [x, y] of [[crop.x + 5, crop.y + 5], [crop.x + crop.width - 5, crop.y + crop.height - 5]]) expect(at(x, y)).toBe(0);
+    const edge = [Math.round(cx + 1700 * 0.97), Math.round(cy)];
+    expect(Math.abs(at(edge[0], edge[1]) - document.selectionAt(edge[0], edge[1]))).toBeLessThanOrEqual(40);
+    expectNoLeaks(ps);
+  });
+
   it('scales a downscaled result back up to the crop, letting Photoshop resample', async () => {
     const rect = { x: 0, y: 0, width: 3000, height: 2000 };
     const { ps, host, document, capture } = await captured({ width: 3000, height: 2000, selection: { rect, value: () => 255 } });

@@ -5,6 +5,22 @@ import tseslint from 'typescript-eslint';
 const hostModules = ['photoshop', 'uxp'];
 const serviceOnly = ['onnxruntime-node', 'sharp', 'express', 'multer'];
 
+// Inside the service each outside library has one home folder (docs/ARCHITECTURE.md); elsewhere it is refused.
+const LIBRARY_HOMES = [
+  { modules: ['onnxruntime-node', 'onnxruntime-common'], home: 'service/runtime', message: 'onnxruntime is reached through the runtime port (service/runtime/runtime.ts).' },
+  { modules: ['sharp'], home: 'service/imaging', message: 'sharp is used only in service/imaging/.' },
+  { modules: ['express', 'multer'], home: 'service/http', message: 'express and multer are used only in service/http/.' },
+];
+const serviceBase = [
+  { group: [...hostModules, 'react', 'react-dom'], message: 'The service never touches Photoshop or React.' },
+  { group: ['**/plugin/**'], message: 'The service must not depend on the plugin.' },
+];
+/** The service's import rule for files in `folder` (null: outside every library's home). */
+function serviceImports(folder) {
+  const foreign = LIBRARY_HOMES.filter((entry) => entry.home !== folder).map((entry) => ({ group: entry.modules, message: entry.message }));
+  return { 'no-restricted-imports': ['error', { patterns: [...serviceBase, ...foreign] }] };
+}
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'build/**', '.tmp/**'] },
   js.configs.recommended,
@@ -50,18 +66,11 @@ export default tseslint.config(
       ],
     },
   },
+  { files: ['service/**/*.ts'], rules: serviceImports(null) },
+  ...LIBRARY_HOMES.map((entry) => ({ files: [`${entry.home}/**/*.ts`], rules: serviceImports(entry.home) })),
   {
-    files: ['service/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            { group: [...hostModules, 'react', 'react-dom'], message: 'The service never touches Photoshop or React.' },
-            { group: ['**/plugin/**'], message: 'The service must not depend on the plugin.' },
-          ],
-        },
-      ],
-    },
+    // Benchmarks time the service through its own modules; bench/gpu.ts is bundled without onnxruntime's internals.
+    files: ['bench/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: LIBRARY_HOMES[0].modules, message: LIBRARY_HOMES[0].message }] }] },
   },
 );

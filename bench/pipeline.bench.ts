@@ -9,11 +9,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineJob } from '../service/engines/engine';
+import type { EngineJob } from '../service/engine-io';
 import { inpaint } from '../service/pipeline/inpaint';
 import { loadModelFolder } from '../service/pipeline/model-folder';
 import { loadSdxlModels } from '../service/pipeline/sdxl-models';
-import { ModelSession } from '../service/runtime/session';
+import { createOrtRuntime } from '../service/runtime/ort-runtime';
+import type { Runtime } from '../service/runtime/runtime';
 import { generateTinySdxl, tokenizerFilesAvailable } from '../test/models/tiny-sdxl';
 import type { TinyVariant } from '../test/models/tiny-sdxl';
 import type { SchedulerName } from '../core/params';
@@ -25,14 +26,26 @@ interface RunRecord {
 }
 
 const records: RunRecord[] = [];
-const originalRun = ModelSession.prototype.run;
-ModelSession.prototype.run = async function (this: ModelSession, feeds, fetch) {
-  const start = performance.now();
-  try {
-    return await originalRun.call(this, feeds, fetch);
-  } finally {
-    records.push({ label: this.label, start, end: performance.now() });
-  }
+const ort = createOrtRuntime();
+/** The real runtime, recording when each session.run starts and ends. */
+const runtime: Runtime = {
+  availableProviders: () => ort.availableProviders(),
+  async createSession(model, request) {
+    const session = await ort.createSession(model, request);
+    return {
+      inputs: session.inputs,
+      outputs: session.outputs,
+      release: () => session.release(),
+      async run(feeds, fetch) {
+        const start = performance.now();
+        try {
+          return await session.run(feeds, fetch);
+        } finally {
+          records.push({ label: request.label, start, end: performance.now() });
+        }
+      },
+    };
+  },
 };
 
 const SIZE = 1024;
@@ -67,7 +80,7 @@ async function measure(variant: TinyVariant, scheduler: SchedulerName): Promise<
   const dir = await mkdtemp(join(tmpdir(), 'genfill-bench-'));
   try {
     const model = await generateTinySdxl(dir, variant);
-    const models = await loadSdxlModels(await loadModelFolder(model.dir), 'cpu', false);
+    const models = await loadSdxlModels(runtime, await loadModelFolder(model.dir), 'cpu', false);
     const perStep: number[] = [];
     const pre: number[] = [];
     const post: number[] = [];

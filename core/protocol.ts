@@ -28,6 +28,8 @@ export interface EngineStatus {
   dtype: string | null;
   /** Why the engine is failed/unavailable, and what to do about it. */
   reason: string | null;
+  /** The GPU provider self-test's verdict in one line (additive; absent on CPU and for engines without a provider). */
+  providerCheck?: string;
 }
 
 export interface QueueStatus {
@@ -140,6 +142,8 @@ export interface JobProgress {
   fraction: number;
   /** Seconds left, from measured step times; null until measurable. */
   etaSeconds: number | null;
+  /** Denoising steps per second, measured over the job so far (additive; absent until measurable). */
+  stepsPerSecond?: number;
 }
 
 export interface ResultInfo {

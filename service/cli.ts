@@ -229,7 +229,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const t = tracker.update(p);
         const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
-        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}`);
+        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} steps/s)`;
+        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}${speed}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));
     progress.done();
@@ -252,16 +253,25 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model DIR]
+const DOCTOR_HELP = `genfill doctor [--model DIR] [--check-provider NAME]
 Checks the SDXL model folder (env GENFILL_MODEL) and the execution providers, and says what to fix.
-Exit code 1 when the model folder is broken.`;
+--check-provider NAME runs the provider self-test (a small graph of the ops an SDXL export uses, on NAME and on CPU,
+compared op by op) and prints its verdict.
+Exit code 1 when the model folder is broken or the checked provider cannot be used.`;
 
 async function doctor(args: string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { model: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: false });
+  const { values } = parseArgs({
+    args,
+    options: { model: { type: 'string' }, 'check-provider': { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: false,
+  });
   if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
   const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
   const { inspectModelFolder } = await import('./pipeline/model-folder');
   const { describeExecutionProviders } = await import('./runtime/providers');
+  const { createOrtRuntime } = await import('./runtime/ort-runtime');
+  const runtime = createOrtRuntime();
   const fixes: string[] = [];
   let broken = false;
 
@@ -281,8 +291,18 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
   }
 
   say(io.stdout, '\nExecution providers (✓ = included in this onnxruntime build; the GPU itself is checked when a model loads):');
-  for (const provider of describeExecutionProviders()) {
+  for (const provider of describeExecutionProviders(runtime.availableProviders())) {
     say(io.stdout, `  ${provider.available ? '✓' : '·'} ${provider.name.padEnd(9)} ${provider.available ? 'available' : provider.hint}`);
+  }
+  const checked = values['check-provider'];
+  if (checked !== undefined) {
+    const { runProviderCheck } = await import('./runtime/probe/doctor-check');
+    const result = await runProviderCheck(runtime, checked);
+    say(io.stdout, `\nProvider self-test on ${checked}:\n${result.lines.join('\n')}`);
+    if (!result.usable) {
+      broken = true;
+      fixes.push(result.fix);
+    }
   }
   say(io.stdout, fixes.length ? `\nWhat to do:\n${fixes.join('\n\n')}` : '\nNothing to fix.');
   return broken ? 1 : 0;

@@ -1,71 +1,11 @@
 /**
  * The engine interface: what the job queue asks of an inpainting engine (SDXL on onnxruntime, or the classic
- * exemplar-based fill). Engines run inside the engine worker thread (service/worker); everything that crosses into
- * or out of them is plain typed data, so it can be posted between threads.
+ * exemplar-based fill). Engines run inside the engine worker thread (service/worker); what crosses into or out of
+ * them is plain typed data (../engine-io), so it can be posted between threads.
  */
-import type { EngineName, SchedulerName } from '../../core/params';
+import type { EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-
-/** What to generate, as the client asked for it (defaults applied). */
-export interface GenerationSettings {
-  prompt: string;
-  /** undefined = no negative prompt (SDXL: zero embeddings); "" = encode the empty string. */
-  negativePrompt: string | undefined;
-  steps: number;
-  guidance: number;
-  guidanceRescale: number;
-  strength: number;
-  scheduler: SchedulerName;
-}
-
-/** One inpainting request at the working size; the service has already resized the crop to it. */
-export interface EngineJob extends GenerationSettings {
-  width: number;
-  height: number;
-  /** RGB, 8-bit, interleaved, width·height·3. */
-  image: Uint8Array;
-  /** Gray, 8-bit, width·height; soft values kept (engines binarise as their model requires). */
-  mask: Uint8Array;
-  /** One seed per variation: seed, seed+1, … */
-  seeds: number[];
-}
-
-export interface EnginePreview {
-  width: number;
-  height: number;
-  /** RGB, 8-bit, interleaved; small (a few hundred pixels a side). */
-  rgb: Uint8Array;
-}
-
-export interface EngineProgress {
-  phase: 'loading' | 'preparing' | 'denoising' | 'finishing';
-  /** Variation being worked on (0-based), or null when all variations advance together in one batch. */
-  variation: number | null;
-  /** Steps done within the current variation (or batch), 0..steps. */
-  step: number;
-  steps: number;
-  preview?: EnginePreview;
-}
-
-export interface EngineImage {
-  seed: number;
-  width: number;
-  height: number;
-  /** RGB, 8-bit, interleaved, at the job's working size. */
-  rgb: Uint8Array;
-}
-
-export interface EngineOutput {
-  images: EngineImage[];
-  /** Non-fatal remarks for the job, e.g. "prompt: 12 tokens beyond the 77-token limit were ignored". */
-  warnings: string[];
-}
-
-export interface EngineRunContext {
-  onProgress(progress: EngineProgress): void;
-  /** Polled between steps; when true the engine throws CancelledError before its next expensive call. */
-  isCancelled(): boolean;
-}
+import type { EngineJob, EngineOutput, EngineRunContext } from '../engine-io';
 
 export interface Engine {
   readonly name: EngineName;
@@ -74,20 +14,4 @@ export interface Engine {
   run(job: EngineJob, context: EngineRunContext): Promise<EngineOutput>;
   /** Releases sessions/buffers; the engine is unusable afterwards. */
   dispose(): Promise<void>;
-}
-
-/** Thrown by an engine when `isCancelled()` turned true; the queue maps it to the `cancelled` state. */
-export class CancelledError extends Error {
-  constructor() {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
-/** Thrown by an engine for a failure whose message is meant for the user (bad model, NaN output, …). */
-export class EngineError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'EngineError';
-  }
 }

@@ -18,7 +18,7 @@ import {
   type NumericLimit,
 } from '../../core/params';
 import type { CropPlacement, JobParams, RawPixelsInfo } from '../../core/protocol';
-import type { GenerationSettings } from '../engines/engine';
+import type { GenerationSettings } from '../engine-io';
 
 function limited(limit: NumericLimit) {
   const base = z.number({ error: 'must be a number' });

@@ -1,9 +1,9 @@
 /**
- * Engine progress → job progress: a fraction over the whole job (all variations) and an ETA from the measured
- * time per denoising step. Pure; the clock is injected.
+ * Engine progress → job progress: a fraction over the whole job (all variations), and an ETA and steps per second
+ * from the measured time per denoising step (the device's speed, visible in every snapshot). Pure; the clock is injected.
  */
 import type { JobProgress } from '../../core/protocol';
-import type { EngineProgress } from '../engines/engine';
+import type { EngineProgress } from '../engine-io';
 
 export class ProgressTracker {
   readonly #variations: number;
@@ -39,6 +39,7 @@ export class ProgressTracker {
       // Never backwards: a new variation's "loading" must not undo the previous one's progress.
       fraction: Math.max(this.#progress.fraction, Math.min(1, fraction)),
       etaSeconds: this.#stepSamples > 0 ? Math.max(0, remainingSteps) * (this.#stepSeconds / this.#stepSamples) : null,
+      ...(this.#stepSamples > 0 && this.#stepSeconds > 0 ? { stepsPerSecond: this.#stepSamples / this.#stepSeconds } : {}),
     };
     return this.current;
   }

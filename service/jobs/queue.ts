@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { GenfillError } from '../../core/errors';
 import type { EngineName } from '../../core/params';
 import type { JobCreated, JobEvent, JobSnapshot, QueueStatus } from '../../core/protocol';
-import { CancelledError, type EngineProgress } from '../engines/engine';
+import { CancelledError } from '../errors';
+import type { EngineProgress } from '../engine-io';
 import { encodeJpeg } from '../imaging/codec';
 import type { Logger } from '../log';
 import type { EngineRunner } from '../worker/engine-host';
@@ -189,7 +190,7 @@ export class JobQueue {
       const quarter = Math.floor(current.fraction / LOG_PROGRESS_EVERY);
       if (quarter > loggedQuarter && current.fraction < 1) {
         loggedQuarter = quarter;
-        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1) });
+        log.info('progress', { fraction: current.fraction.toFixed(2), eta: current.etaSeconds?.toFixed(1), stepsPerSecond: current.stepsPerSecond?.toFixed(2) });
       }
       this.#notify(job);
     };

@@ -5,7 +5,7 @@
 import { pickWorkingSize, transferSize, type Rect, type Size } from '../../core/geometry';
 import { compositeByMask } from '../../core/mask';
 import type { EngineName } from '../../core/params';
-import type { EngineImage, EngineJob } from '../engines/engine';
+import type { EngineImage, EngineJob } from '../engine-io';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
 import type { CropInputs } from './inputs';

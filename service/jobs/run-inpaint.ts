@@ -5,7 +5,8 @@
  */
 import type { Size } from '../../core/geometry';
 import type { EngineName } from '../../core/params';
-import { EngineError, type EngineOutput, type EngineProgress } from '../engines/engine';
+import { EngineError } from '../errors';
+import type { EngineOutput, EngineProgress } from '../engine-io';
 import type { CancelFlag } from '../worker/cancel-flag';
 import type { EngineRunner } from '../worker/engine-host';
 import type { CropInputs } from './inputs';

@@ -4,7 +4,7 @@
  * image and mask to the working size; nothing here resamples.
  */
 import { BINARIZE_THRESHOLD } from '../../core/mask';
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 
 export const VAE_SCALE = 8;
 

@@ -4,8 +4,8 @@
  * depend on whether it was batched with others. Everything a denoising step touches is allocated before the loop;
  * a step only scales latents into the UNet feed, runs the UNet, applies CFG and steps the schedulers.
  */
-import { CancelledError, EngineError } from '../engines/engine';
-import type { EngineImage, EngineJob, EngineOutput, EngineRunContext } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
+import type { EngineImage, EngineJob, EngineOutput, EngineRunContext } from '../engine-io';
 import { outputAsFloat32 } from '../runtime/session';
 import type { ModelSession } from '../runtime/session';
 import type { TensorFeed } from '../runtime/tensor-feed';

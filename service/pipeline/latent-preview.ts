@@ -2,7 +2,7 @@
  * A cheap progress preview: SDXL latents mapped to RGB by a fixed linear approximation (the 4×3 factors popularised
  * by ComfyUI's SDXL latent format), at latent resolution. Costs one pass over h·w·4 values; no VAE run.
  */
-import type { EnginePreview } from '../engines/engine';
+import type { EnginePreview } from '../engine-io';
 
 /** Rows: latent channels 0..3; columns: R, G, B. */
 const LATENT_TO_RGB = [

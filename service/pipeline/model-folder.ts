@@ -4,7 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { parseSchedulerConfig } from './schedulers';
 import type { SchedulerConfig } from './schedulers';
 

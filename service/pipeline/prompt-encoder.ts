@@ -4,9 +4,9 @@
  * that repeats a prompt (the usual case while iterating on a fill) skips both encoders. With `lowMemory` the encoder
  * sessions are released after each job's encoding and recreated when a prompt misses the cache.
  */
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { ModelSession, outputAsFloat32 } from '../runtime/session';
-import type { ProviderName } from '../runtime/providers';
+import type { ProviderName, Runtime } from '../runtime/runtime';
 import { LruCache } from './lru-cache';
 import type { ModelFolder } from './model-folder';
 import { ClipTokenizer } from './tokenizer';
@@ -49,17 +49,18 @@ export class PromptEncoder {
   private encoders: Encoders | null = null;
 
   private constructor(
+    private readonly runtime: Runtime,
     private readonly folder: ModelFolder,
     private readonly provider: ProviderName,
     private readonly tokenizers: readonly [ClipTokenizer, ClipTokenizer],
   ) {}
 
-  static async create(folder: ModelFolder, provider: ProviderName, lowMemory: boolean): Promise<PromptEncoder> {
+  static async create(runtime: Runtime, folder: ModelFolder, provider: ProviderName, lowMemory: boolean): Promise<PromptEncoder> {
     const tokenizers = [
       await ClipTokenizer.fromFolder(folder.tokenizerDir('tokenizer')),
       await ClipTokenizer.fromFolder(folder.tokenizerDir('tokenizer_2')),
     ] as const;
-    const encoder = new PromptEncoder(folder, provider, tokenizers);
+    const encoder = new PromptEncoder(runtime, folder, provider, tokenizers);
     if (!lowMemory) await encoder.sessions();
     return encoder;
   }
@@ -112,10 +113,10 @@ export class PromptEncoder {
   private async sessions(): Promise<Encoders> {
     if (this.encoders === null) {
       // One after the other, like the other graphs (peak memory), and no session left behind when the second fails.
-      const first = await ModelSession.create(this.folder.graphPath('text_encoder'), { provider: this.provider, label: 'text_encoder' });
+      const first = await ModelSession.create(this.runtime, this.folder.graphPath('text_encoder'), { provider: this.provider, label: 'text_encoder' });
       let second: ModelSession;
       try {
-        second = await ModelSession.create(this.folder.graphPath('text_encoder_2'), { provider: this.provider, label: 'text_encoder_2' });
+        second = await ModelSession.create(this.runtime, this.folder.graphPath('text_encoder_2'), { provider: this.provider, label: 'text_encoder_2' });
       } catch (error) {
         await first.release();
         throw error;

@@ -1,9 +1,9 @@
 /**
  * The loaded SDXL inpainting model: configs plus one session per graph, created once and reused by every job.
  */
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { ModelSession } from '../runtime/session';
-import type { ProviderName } from '../runtime/providers';
+import type { ProviderName, Runtime } from '../runtime/runtime';
 import { unetChannelsProblem } from './model-folder';
 import type { GraphComponent, ModelFolder } from './model-folder';
 import { PromptEncoder } from './prompt-encoder';
@@ -41,14 +41,27 @@ export function checkUnetGraph(unet: ModelSession): void {
   if (rank > 1) throw new EngineError(`unet: input "timestep" has rank ${rank}; expected a scalar or a [batch] vector`);
 }
 
-export async function createSession(folder: ModelFolder, component: GraphComponent, provider: ProviderName): Promise<ModelSession> {
-  return ModelSession.create(folder.graphPath(component), { provider, label: component });
+export async function createSession(
+  runtime: Runtime,
+  folder: ModelFolder,
+  component: GraphComponent,
+  provider: ProviderName,
+  cpuNodes: readonly string[] = [],
+): Promise<ModelSession> {
+  return ModelSession.create(runtime, folder.graphPath(component), { provider, label: component, cpuNodes });
 }
 
-export async function loadSdxlModels(folder: ModelFolder, provider: ProviderName, lowMemory: boolean): Promise<SdxlModels> {
+/** `unetCpuNodes`: UNet nodes to run on CPU (the provider self-test's workaround), usually none. */
+export async function loadSdxlModels(
+  runtime: Runtime,
+  folder: ModelFolder,
+  provider: ProviderName,
+  lowMemory: boolean,
+  unetCpuNodes: readonly string[] = [],
+): Promise<SdxlModels> {
   const opened: ModelSession[] = [];
   const open = async (component: GraphComponent): Promise<ModelSession> => {
-    const session = await createSession(folder, component, provider);
+    const session = await createSession(runtime, folder, component, provider, component === 'unet' ? unetCpuNodes : []);
     opened.push(session);
     return session;
   };
@@ -59,7 +72,7 @@ export async function loadSdxlModels(folder: ModelFolder, provider: ProviderName
     checkUnetGraph(unet);
     const vaeEncoder = await open('vae_encoder');
     const vaeDecoder = await open('vae_decoder');
-    prompts = await PromptEncoder.create(folder, provider, lowMemory);
+    prompts = await PromptEncoder.create(runtime, folder, provider, lowMemory);
     const unetType = precision(unet.input('sample').type);
     const vaeType = precision(vaeDecoder.input('latent_sample').type);
     const loadedPrompts = prompts;

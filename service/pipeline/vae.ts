@@ -4,7 +4,7 @@
  * refuses NaN/Inf with its likely cause: non-finite latents (the UNet), or, from an fp16 decoder, an SDXL VAE that is
  * not the fp16-fix one.
  */
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { outputAsFloat32 } from '../runtime/session';
 import type { ModelSession } from '../runtime/session';
 import { VAE_SCALE } from './inpaint-inputs';

@@ -1,19 +1,12 @@
 /**
- * Execution providers: one frozen table from the user's choice to the onnxruntime-node EP config, per platform, with
- * what to install when it is missing. `auto` walks the platform's GPU providers, then CPU.
+ * Execution providers: one frozen table of where each provider exists and what to install when it is missing, and
+ * the order `auto` tries them in. Which ones this runtime build offers comes from the runtime port
+ * (`Runtime.availableProviders`); the options each is given live in `provider-options.ts`.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { listSupportedBackends } from 'onnxruntime-node';
-import type { InferenceSession } from 'onnxruntime-node';
 import type { ExecutionProviderChoice } from '../../core/params';
-
-export type ProviderName = Exclude<ExecutionProviderChoice, 'auto'>;
+import type { ProviderName } from './runtime';
 
 interface ProviderEntry {
-  /** What onnxruntime-node is given in `executionProviders`. */
-  readonly config: InferenceSession.ExecutionProviderConfig;
   /** Platforms (process.platform) where the prebuilt onnxruntime-node ships or can fetch this provider. */
   readonly platforms: readonly NodeJS.Platform[];
   /** Provider libraries that must sit next to the binding (downloaded, not bundled); empty when bundled. */
@@ -27,33 +20,28 @@ interface ProviderEntry {
 const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js';
 
 const PROVIDER_TABLE: Record<ProviderName, ProviderEntry> = {
-  cpu: { config: 'cpu', platforms: ['linux', 'win32', 'darwin'], libraries: {}, hint: 'always available' },
+  cpu: { platforms: ['linux', 'win32', 'darwin'], libraries: {}, hint: 'always available' },
   cuda: {
-    config: 'cuda',
     platforms: ['linux', 'win32'],
     libraries: { linux: ['libonnxruntime_providers_cuda.so'], win32: ['onnxruntime_providers_cuda.dll'] },
     hint: `needs an NVIDIA GPU with CUDA 12 and cuDNN 9 installed, and the CUDA provider files: run \`${CUDA_INSTALL}\``,
   },
   tensorrt: {
-    config: 'tensorrt',
     platforms: ['linux', 'win32'],
     libraries: { linux: ['libonnxruntime_providers_tensorrt.so'], win32: ['onnxruntime_providers_tensorrt.dll'] },
     hint: `needs CUDA 12, cuDNN 9 and TensorRT 10 installed, and the provider files: run \`${CUDA_INSTALL}\``,
   },
   dml: {
-    config: 'dml',
     platforms: ['win32'],
     libraries: {},
     hint: 'DirectML runs on Windows 10+ with a DirectX 12 GPU; on other systems use cuda, coreml or cpu',
   },
   coreml: {
-    config: 'coreml',
     platforms: ['darwin'],
     libraries: {},
-    hint: 'CoreML runs on macOS only; on other systems use cuda, dml or cpu',
+    hint: 'CoreML runs on macOS only; on other systems use cuda, dml, webgpu or cpu',
   },
   webgpu: {
-    config: 'webgpu',
     platforms: ['linux', 'win32', 'darwin'],
     libraries: {},
     hint: 'needs a GPU with a working Vulkan (Linux), D3D12 (Windows) or Metal (macOS) driver',
@@ -61,37 +49,34 @@ const PROVIDER_TABLE: Record<ProviderName, ProviderEntry> = {
 };
 export const PROVIDERS: Readonly<Record<ProviderName, Readonly<ProviderEntry>>> = Object.freeze(PROVIDER_TABLE);
 
-/** Order `auto` tries, per platform: GPU providers first, CPU last. TensorRT is never automatic (minutes-long engine builds). */
+/**
+ * Order `auto` tries, per platform: the platform's native GPU providers, then WebGPU (any GPU with a Vulkan, D3D12 or
+ * Metal driver; checked by the provider self-test before use), then CPU. TensorRT is never automatic (minutes-long
+ * engine builds).
+ */
 const AUTO_ORDER: Readonly<Partial<Record<NodeJS.Platform, readonly ProviderName[]>>> = Object.freeze({
-  linux: ['cuda', 'cpu'],
-  win32: ['cuda', 'dml', 'cpu'],
-  darwin: ['coreml', 'cpu'],
+  linux: ['cuda', 'webgpu', 'cpu'],
+  win32: ['cuda', 'dml', 'webgpu', 'cpu'],
+  darwin: ['coreml', 'webgpu', 'cpu'],
 });
 
-function bindingFolder(): string {
-  const require = createRequire(import.meta.url);
-  const root = dirname(require.resolve('onnxruntime-node/package.json'));
-  return join(root, 'bin', 'napi-v6', process.platform, process.arch);
-}
-
-/** Whether this onnxruntime-node build can offer `name` here (libraries present); not whether a GPU is present. */
-export function isProviderAvailable(name: ProviderName, platform: NodeJS.Platform = process.platform): boolean {
-  const entry = PROVIDERS[name];
-  if (!entry.platforms.includes(platform)) return false;
-  const backends = listSupportedBackends();
-  const backend = backends.find((b) => b.name === name);
-  if (backend?.bundled) return true;
-  const libraries = entry.libraries[platform] ?? [];
-  if (libraries.length > 0) return libraries.every((lib) => existsSync(join(bindingFolder(), lib)));
-  // Bundled-by-platform providers (dml on Windows, coreml on macOS) are not always listed by the binding.
-  return backend !== undefined || name === 'dml' || name === 'coreml';
-}
-
-/** The providers to try, in order, for a choice. An explicit choice is tried alone (no silent CPU fallback). */
-export function providerCandidates(choice: ExecutionProviderChoice, platform: NodeJS.Platform = process.platform): ProviderName[] {
+/**
+ * The providers to try, in order, for a choice, given those the runtime offers here. An explicit choice is tried
+ * alone (no silent CPU fallback).
+ */
+export function providerCandidates(
+  choice: ExecutionProviderChoice,
+  available: readonly ProviderName[],
+  platform: NodeJS.Platform = process.platform,
+): ProviderName[] {
   if (choice !== 'auto') return [choice];
   const order = AUTO_ORDER[platform] ?? ['cpu'];
-  return order.filter((name) => name === 'cpu' || isProviderAvailable(name, platform));
+  return order.filter((name) => name === 'cpu' || available.includes(name));
+}
+
+/** Whether `name` is offered on `platform` at all (before asking the runtime build). */
+export function providerOnPlatform(name: ProviderName, platform: NodeJS.Platform = process.platform): boolean {
+  return PROVIDERS[name].platforms.includes(platform);
 }
 
 /** A user-facing message for a provider that cannot be used. */
@@ -102,10 +87,10 @@ export function providerProblem(name: ProviderName, cause?: unknown, platform: N
   return `execution provider "${name}" could not be used${where}${detail}. It ${entry.hint}.`;
 }
 
-/** For `genfill doctor`: which providers this onnxruntime-node build offers here and, for the missing ones, what to install. */
-export function describeExecutionProviders(): { name: string; available: boolean; hint: string }[] {
+/** For `genfill doctor`: which providers this runtime build offers here and, for the missing ones, what to install. */
+export function describeExecutionProviders(available: readonly ProviderName[]): { name: ProviderName; available: boolean; hint: string }[] {
   return (Object.keys(PROVIDERS) as ProviderName[]).map((name) => {
-    const available = isProviderAvailable(name);
-    return { name, available, hint: available ? 'available' : PROVIDERS[name].hint };
+    const offered = available.includes(name);
+    return { name, available: offered, hint: offered ? 'available' : PROVIDERS[name].hint };
   });
 }

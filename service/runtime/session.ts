@@ -1,19 +1,18 @@
 /**
- * One ONNX graph on one execution provider. Sessions are created from the file path (onnxruntime maps the weights
- * and their `model.onnx_data` itself; a 10 GB UNet never passes through a JS Buffer). Feeds are checked against the
- * graph's declared inputs before every run, so a shape or name mistake reads as a sentence, not an ORT stack.
+ * One ONNX graph on one execution provider, through the runtime port. Feeds are checked against the graph's declared
+ * inputs before every run, so a shape or name mistake reads as a sentence, not a runtime stack.
  */
-import { InferenceSession } from 'onnxruntime-node';
-import type { Tensor } from 'onnxruntime-node';
-import { EngineError } from '../engines/engine';
+import { EngineError } from '../errors';
 import { decodeFloat16 } from './float16';
-import { PROVIDERS, providerProblem } from './providers';
-import type { ProviderName } from './providers';
+import { providerProblem } from './providers';
+import type { ProviderName, Runtime, RuntimeSession, TensorData, ValueSpec } from './runtime';
+import { tensorSize } from './runtime';
 import { FEED_TYPES, TensorFeed } from './tensor-feed';
 import type { FeedType } from './tensor-feed';
 
 /**
- * A session that could not be created on a GPU provider. `auto` tries the next provider only after this: the folder
+ * A GPU provider that cannot be used for this model: a session could not be created on it, or the provider self-test
+ * refused it. `auto` tries the next provider only after this: the folder
  * was validated before, so a failure here is the provider's (missing libraries, driver, memory) far more often than
  * the file's — and if it is the file's, CPU fails too and says so. Errors of our own checks are not this type.
  */
@@ -24,24 +23,21 @@ export class ProviderError extends EngineError {
   }
 }
 
-export interface ValueSpec {
-  name: string;
-  type: string;
-  /** Numbers are fixed sizes; strings are symbolic (dynamic) axes. */
-  shape: readonly (number | string)[];
-}
-
 export interface SessionOptions {
   provider: ProviderName;
   /** Label used in messages, e.g. "unet". */
   label: string;
+  /** Nodes to run on CPU (the WebGPU workaround chosen in engines/sdxl/provider-choice.ts). */
+  cpuNodes?: readonly string[];
+  /** false = the provider's plain defaults (benchmarks compare); genfill's tuned options otherwise. */
+  tuned?: boolean;
 }
 
-function specsOf(metadata: readonly InferenceSession.ValueMetadata[], label: string, kind: string): Map<string, ValueSpec> {
+function specsOf(values: readonly ValueSpec[], label: string, kind: string): Map<string, ValueSpec> {
   const specs = new Map<string, ValueSpec>();
-  for (const value of metadata) {
-    if (!value.isTensor) throw new EngineError(`${label}: ${kind} "${value.name}" is not a tensor; this is not an optimum SDXL export`);
-    specs.set(value.name, { name: value.name, type: value.type, shape: value.shape });
+  for (const value of values) {
+    if (value.type === '') throw new EngineError(`${label}: ${kind} "${value.name}" is not a tensor; this is not an optimum SDXL export`);
+    specs.set(value.name, value);
   }
   return specs;
 }
@@ -58,22 +54,18 @@ export class ModelSession {
   readonly outputs: ReadonlyMap<string, ValueSpec>;
 
   private constructor(
-    private readonly session: InferenceSession,
+    private readonly session: RuntimeSession,
     readonly label: string,
     readonly provider: ProviderName,
   ) {
-    this.inputs = specsOf(session.inputMetadata, label, 'input');
-    this.outputs = specsOf(session.outputMetadata, label, 'output');
+    this.inputs = specsOf(session.inputs, label, 'input');
+    this.outputs = specsOf(session.outputs, label, 'output');
   }
 
-  static async create(path: string, options: SessionOptions): Promise<ModelSession> {
-    let session: InferenceSession;
+  static async create(runtime: Runtime, path: string, options: SessionOptions): Promise<ModelSession> {
+    let session: RuntimeSession;
     try {
-      session = await InferenceSession.create(path, {
-        executionProviders: [PROVIDERS[options.provider].config],
-        graphOptimizationLevel: 'all',
-        logSeverityLevel: 3,
-      });
+      session = await runtime.createSession(path, { provider: options.provider, label: options.label, cpuNodes: options.cpuNodes, tuned: options.tuned });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       const loadProblem = `${options.label}: onnxruntime could not load ${path}: ${message}`;
@@ -114,7 +106,7 @@ export class ModelSession {
   }
 
   /** Runs with every declared input fed; returns only `fetch` outputs (all when omitted). */
-  async run(feeds: Readonly<Record<string, TensorFeed>>, fetch?: readonly string[]): Promise<Record<string, Tensor>> {
+  async run(feeds: Readonly<Record<string, TensorFeed>>, fetch?: readonly string[]): Promise<Record<string, TensorData>> {
     const missing = [...this.inputs.keys()].filter((name) => !(name in feeds));
     const unknown = Object.keys(feeds).filter((name) => !this.inputs.has(name));
     if (missing.length > 0 || unknown.length > 0) {
@@ -124,7 +116,7 @@ export class ModelSession {
       ].filter(Boolean);
       throw new EngineError(`${this.label}: feeds do not match the graph's inputs (${parts.join('; ')})`);
     }
-    const tensors: Record<string, Tensor> = {};
+    const tensors: Record<string, TensorData> = {};
     for (const [name, feed] of Object.entries(feeds)) tensors[name] = feed.tensor;
     for (const name of fetch ?? []) {
       if (!this.outputs.has(name)) {
@@ -132,7 +124,7 @@ export class ModelSession {
       }
     }
     try {
-      return fetch === undefined ? await this.session.run(tensors) : await this.session.run(tensors, [...fetch]);
+      return await this.session.run(tensors, fetch);
     } catch (error) {
       throw new EngineError(this.runProblem(feeds, error), { cause: error });
     }
@@ -156,8 +148,8 @@ export class ModelSession {
 }
 
 /** Reads a float output as float32: the tensor's own memory when float32, else decoded into `into` (or a new array). */
-export function outputAsFloat32(tensor: Tensor, label: string, into?: Float32Array): Float32Array {
-  const size = tensor.size;
+export function outputAsFloat32(tensor: TensorData, label: string, into?: Float32Array): Float32Array {
+  const size = tensorSize(tensor);
   if (into !== undefined && into.length !== size) {
     throw new EngineError(`${label}: output has ${size} values, the pipeline expected ${into.length}`);
   }

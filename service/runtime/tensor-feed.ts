@@ -3,13 +3,13 @@
  * float32 inputs the window IS the tensor's memory); other declared types get a float32 staging window and a cast on
  * commit, as optimum's `_prepare_onnx_inputs` does with `astype`: float16 rounds to nearest even, integers truncate.
  */
-import { Tensor } from 'onnxruntime-node';
 import { encodeFloat16 } from './float16';
+import type { TensorData, TensorType, TensorValues } from './runtime';
 
-export type FeedType = 'float32' | 'float16' | 'float64' | 'int64' | 'int32';
+export type FeedType = TensorType;
 export const FEED_TYPES: readonly FeedType[] = ['float32', 'float16', 'float64', 'int64', 'int32'];
 
-type FeedData = Float32Array | Uint16Array | Float64Array | BigInt64Array | Int32Array;
+type FeedData = TensorValues;
 
 function allocate(type: FeedType, size: number): FeedData {
   switch (type) {
@@ -27,7 +27,7 @@ function allocate(type: FeedType, size: number): FeedData {
 }
 
 export class TensorFeed {
-  readonly tensor: Tensor;
+  readonly tensor: TensorData;
   readonly size: number;
   private readonly data: FeedData;
   /** Float32 values awaiting a cast into `data`; null when `data` is float32 itself. */
@@ -41,7 +41,7 @@ export class TensorFeed {
     this.size = dims.reduce((a, b) => a * b, 1);
     this.data = allocate(type, this.size);
     this.staging = type === 'float32' ? null : new Float32Array(this.size);
-    this.tensor = new Tensor(type, this.data, dims);
+    this.tensor = { type, data: this.data, dims };
   }
 
   /** A float32 window on values [offset, offset+length): write into it, then `commit` the same range. */

@@ -17,7 +17,9 @@ const BUILDERS: Record<EngineName, EngineBuilder> = {
   sdxl: async (settings, log) => {
     if (!settings.modelDir) return unavailableStatus('sdxl', missingModelHelp());
     const { createSdxlEngine } = await import('../engines/sdxl/index');
+    const { createOrtRuntime } = await import('../runtime/ort-runtime');
     return createSdxlEngine({
+      runtime: createOrtRuntime(),
       modelDir: settings.modelDir,
       provider: settings.provider,
       lowMemory: settings.lowMemory,

@@ -6,7 +6,8 @@
 import { Worker } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
-import { CancelledError, EngineError, type EngineJob, type EngineOutput, type EngineProgress } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
+import type { EngineJob, EngineOutput, EngineProgress } from '../engine-io';
 import type { Logger } from '../log';
 import type { CancelFlag } from './cancel-flag';
 import { unavailableStatus } from './engine-factory';

@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import { CancelledError, EngineError, type EngineOutput, type EngineProgress } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
+import type { EngineOutput, EngineProgress } from '../engine-io';
 import { CancelFlag } from './cancel-flag';
 import { createEngines, isEngine, type EngineSlot } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';

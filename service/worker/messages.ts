@@ -4,7 +4,7 @@
  */
 import type { EngineName, ExecutionProviderChoice } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import type { EngineJob, EngineOutput, EngineProgress } from '../engines/engine';
+import type { EngineJob, EngineOutput, EngineProgress } from '../engine-io';
 import type { LogLevel } from '../log';
 
 /** Everything the worker needs to build its engines (workerData). */

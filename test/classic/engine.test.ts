@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createClassicEngine } from '../../service/engines/classic';
-import { CancelledError, EngineError } from '../../service/engines/engine';
-import type { EngineProgress } from '../../service/engines/engine';
+import { CancelledError, EngineError } from '../../service/errors';
+import type { EngineProgress } from '../../service/engine-io';
 import { channelStats, fill, fillRecordingProgress, makeJob, pixelsWhere, quietContext, samePixels } from './helpers';
 import { gradient, noise, rectMask, squareMask, stripes } from './textures';
 

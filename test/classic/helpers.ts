@@ -1,5 +1,5 @@
 /** Running the classic engine in tests, and measuring what it produced. */
-import type { EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../../service/engines/engine';
+import type { EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../../service/engine-io';
 import { createClassicEngine } from '../../service/engines/classic';
 import type { Picture } from './textures';
 

@@ -2,9 +2,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EngineJob, EngineProgress, EngineRunContext } from '../../service/engines/engine';
+import type { EngineJob, EngineProgress, EngineRunContext } from '../../service/engine-io';
 import { loadModelFolder } from '../../service/pipeline/model-folder';
 import { loadSdxlModels } from '../../service/pipeline/sdxl-models';
+import { createOrtRuntime } from '../../service/runtime/ort-runtime';
+import type { Runtime } from '../../service/runtime/runtime';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';
 import { generateTinySdxl } from '../models/tiny-sdxl';
 import type { TinyModel, TinyModelOptions, TinyVariant } from '../models/tiny-sdxl';
@@ -22,8 +24,8 @@ export async function removeTinyModels(): Promise<void> {
   await Promise.all(folders.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
-export async function loadTinyModels(dir: string, lowMemory = false): Promise<SdxlModels> {
-  return loadSdxlModels(await loadModelFolder(dir), 'cpu', lowMemory);
+export async function loadTinyModels(dir: string, lowMemory = false, runtime: Runtime = createOrtRuntime()): Promise<SdxlModels> {
+  return loadSdxlModels(runtime, await loadModelFolder(dir), 'cpu', lowMemory);
 }
 
 export const IMAGE_COLOUR = [200, 50, 100] as const;

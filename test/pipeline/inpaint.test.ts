@@ -1,17 +1,16 @@
 // End to end on the tiny oracle models (CPU): every variant × scheduler lands the masked area on the prompt's colour.
-import { Tensor } from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SCHEDULERS } from '../../core/params';
-import { CancelledError } from '../../service/engines/engine';
+import { CancelledError } from '../../service/errors';
 import { inpaint } from '../../service/pipeline/inpaint';
 import type { SdxlModels } from '../../service/pipeline/sdxl-models';
 import { createGenerator } from '../../service/pipeline/random';
 import { createScheduler, stepsForStrength } from '../../service/pipeline/schedulers';
 import { NAN_DECODER_MESSAGE, NAN_FP32_DECODER_MESSAGE, NAN_LATENTS_MESSAGE } from '../../service/pipeline/vae';
 import type { EncodedImage } from '../../service/pipeline/vae';
-import { ModelSession } from '../../service/runtime/session';
 import { simplePromptTokens, tinyOracle, tokenizerFilesAvailable, TOKENIZER_SKIP_MESSAGE } from '../models/tiny-sdxl';
 import type { TinyVariant } from '../models/tiny-sdxl';
+import { FakeRuntime } from '../runtime/fake-runtime';
 import {
   IMAGE_COLOUR,
   loadTinyModels,
@@ -305,7 +304,7 @@ describe.skipIf(!haveTokenizer)('inpaint failure modes', () => {
     const decode = vi.spyOn(models.vaeDecoder, 'decode');
     const run = vi.spyOn(models.unet, 'run').mockImplementation((feeds) => {
       const [batch, , h, w] = feeds.sample.dims;
-      return Promise.resolve({ out_sample: new Tensor('float32', new Float32Array(batch * 4 * h * w).fill(Number.NaN), [batch, 4, h, w]) });
+      return Promise.resolve({ out_sample: { type: 'float32', data: new Float32Array(batch * 4 * h * w).fill(Number.NaN), dims: [batch, 4, h, w] } });
     });
     try {
       const error = await inpaint(models, solidJob(), recordingContext(), batched).catch((e: unknown) => e);
@@ -322,28 +321,30 @@ describe.skipIf(!haveTokenizer)('inpaint failure modes', () => {
 
 describe.skipIf(!haveTokenizer)('low-memory mode', () => {
   it('releases the text encoders after each job and reopens them only for a prompt not in the cache', async () => {
-    const models = await loadTinyModels((await tinyModel('fp32')).dir, true);
-    const original = ModelSession.create.bind(ModelSession);
-    const opened: string[] = [];
-    const create = vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
-      opened.push(options.label);
-      return original(path, options);
-    });
+    const runtime = new FakeRuntime();
+    const models = await loadTinyModels((await tinyModel('fp32')).dir, true, runtime);
+    const loaded = runtime.requests.length;
+    const opened = {
+      get labels() {
+        return runtime.requests.slice(loaded).map((r) => r.label);
+      },
+    };
     try {
       expect(models.prompts.sessionsLoaded).toBe(false);
       const first = await inpaint(models, solidJob(), recordingContext(), batched);
-      expect(opened).toEqual(['text_encoder', 'text_encoder_2']);
+      expect(opened.labels).toEqual(['text_encoder', 'text_encoder_2']);
       expect(models.prompts.sessionsLoaded).toBe(false);
       const again = await inpaint(models, solidJob(), recordingContext(), batched);
-      expect(opened).toHaveLength(2);
+      expect(opened.labels).toHaveLength(2);
       expect(Buffer.from(again.images[0].rgb).equals(Buffer.from(first.images[0].rgb))).toBe(true);
       const job = solidJob({ prompt: 'a green tree' });
       const other = await inpaint(models, job, recordingContext(), batched);
-      expect(opened).toEqual(['text_encoder', 'text_encoder_2', 'text_encoder', 'text_encoder_2']);
+      expect(opened.labels).toEqual(['text_encoder', 'text_encoder_2', 'text_encoder', 'text_encoder_2']);
       expect(models.prompts.sessionsLoaded).toBe(false);
+      // Only the UNet and the VAE stay open between jobs.
+      expect(runtime.open).toBe(3);
       expect(maxDeviation(other.images[0].rgb, 64, 0, 32, expectedFill(job))).toBeLessThanOrEqual(2);
     } finally {
-      create.mockRestore();
       await models.release();
     }
   });

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { EXECUTION_PROVIDERS } from '../../core/params';
-import {
-  describeExecutionProviders,
-  isProviderAvailable,
-  PROVIDERS,
-  providerCandidates,
-  providerProblem,
-} from '../../service/runtime/providers';
+import { createOrtRuntime } from '../../service/runtime/ort-runtime';
+import { describeExecutionProviders, PROVIDERS, providerCandidates, providerProblem } from '../../service/runtime/providers';
+import type { ProviderName } from '../../service/runtime/runtime';
+
+const EVERY: ProviderName[] = ['cpu', 'cuda', 'tensorrt', 'dml', 'coreml', 'webgpu'];
 
 describe('execution providers', () => {
   it('has one frozen entry per choice except auto', () => {
@@ -14,24 +12,25 @@ describe('execution providers', () => {
     expect(Object.keys(PROVIDERS).sort()).toEqual(EXECUTION_PROVIDERS.filter((p) => p !== 'auto').sort());
   });
 
-  it('auto tries the platform GPU providers first and always ends with cpu', () => {
-    for (const platform of ['linux', 'win32', 'darwin'] as const) {
-      const candidates = providerCandidates('auto', platform);
-      expect(candidates.at(-1)).toBe('cpu');
-    }
-    // CoreML ships inside the macOS build, DirectML inside the Windows build.
-    expect(providerCandidates('auto', 'darwin')).toEqual(['coreml', 'cpu']);
-    expect(providerCandidates('auto', 'win32')).toContain('dml');
+  it('auto tries the native GPU providers, then webgpu, then cpu — only those the runtime offers', () => {
+    expect(providerCandidates('auto', EVERY, 'linux')).toEqual(['cuda', 'webgpu', 'cpu']);
+    expect(providerCandidates('auto', EVERY, 'win32')).toEqual(['cuda', 'dml', 'webgpu', 'cpu']);
+    expect(providerCandidates('auto', EVERY, 'darwin')).toEqual(['coreml', 'webgpu', 'cpu']);
+    expect(providerCandidates('auto', ['cpu', 'webgpu'], 'linux')).toEqual(['webgpu', 'cpu']);
+    expect(providerCandidates('auto', [], 'freebsd')).toEqual(['cpu']);
   });
 
   it('an explicit choice is tried alone', () => {
-    expect(providerCandidates('cuda', 'linux')).toEqual(['cuda']);
+    expect(providerCandidates('cuda', ['cpu'], 'linux')).toEqual(['cuda']);
   });
 
-  it('cpu is always available; platform-bound providers are not offered elsewhere', () => {
-    expect(isProviderAvailable('cpu')).toBe(true);
-    expect(isProviderAvailable('dml', 'linux')).toBe(false);
-    expect(isProviderAvailable('coreml', 'win32')).toBe(false);
+  it('cpu is always offered; platform-bound providers are not offered elsewhere', () => {
+    expect(createOrtRuntime('linux').availableProviders()).toContain('cpu');
+    expect(createOrtRuntime('linux').availableProviders()).not.toContain('dml');
+    expect(createOrtRuntime('win32').availableProviders()).not.toContain('coreml');
+    // The Windows build ships DirectML, the macOS build CoreML.
+    expect(createOrtRuntime('win32').availableProviders()).toContain('dml');
+    expect(createOrtRuntime('darwin').availableProviders()).toContain('coreml');
   });
 
   it('a missing CUDA provider names the install command', () => {
@@ -43,7 +42,7 @@ describe('execution providers', () => {
   });
 
   it('describes every provider for `genfill doctor`', () => {
-    const rows = describeExecutionProviders();
+    const rows = describeExecutionProviders(createOrtRuntime().availableProviders());
     expect(rows.map((r) => r.name).sort()).toEqual(Object.keys(PROVIDERS).sort());
     expect(rows.find((r) => r.name === 'cpu')).toEqual({ name: 'cpu', available: true, hint: 'available' });
     for (const row of rows.filter((r) => !r.available)) expect(row.hint.length).toBeGreaterThan(10);

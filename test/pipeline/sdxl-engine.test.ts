@@ -1,32 +1,18 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../service/engines/engine';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
-import { providerCandidates, providerProblem } from '../../service/runtime/providers';
-import type * as Providers from '../../service/runtime/providers';
-import { ModelSession, ProviderError } from '../../service/runtime/session';
+import type { SdxlEngineOptions } from '../../service/engines/sdxl/index';
+import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import { tokenizerFilesAvailable } from '../models/tiny-sdxl';
+import { FakeRuntime } from '../runtime/fake-runtime';
 import { recordingContext, removeTinyModels, solidJob, tinyModel } from './fixtures';
 
-// `auto` only tries providers whose libraries are installed; the fallback test pretends CUDA's are.
-vi.mock('../../service/runtime/providers', async (importOriginal) => {
-  const actual = await importOriginal<typeof Providers>();
-  return { ...actual, providerCandidates: vi.fn(actual.providerCandidates) };
-});
-
 afterAll(removeTinyModels);
-afterEach(() => vi.restoreAllMocks());
 
-/** Counts ModelSession.create calls per graph label. */
-function countSessions(): Map<string, number> {
-  const counts = new Map<string, number>();
-  const original = ModelSession.create.bind(ModelSession);
-  vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
-    counts.set(options.label, (counts.get(options.label) ?? 0) + 1);
-    return original(path, options);
-  });
-  return counts;
+function engineOn(runtime: SdxlEngineOptions['runtime'], options: Omit<SdxlEngineOptions, 'runtime' | 'lowMemory' | 'batchVariations'> & Partial<SdxlEngineOptions>): Engine {
+  return createSdxlEngine({ lowMemory: false, batchVariations: true, runtime, ...options });
 }
 
 async function settled(engine: Engine): Promise<void> {
@@ -37,8 +23,8 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
   it('loads in the background, reports provider and dtype, and runs jobs with reused sessions', async () => {
     const model = await tinyModel('fp16');
     const lines: string[] = [];
-    const sessions = countSessions();
-    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: true, batchVariations: false, log: (l) => lines.push(l) });
+    const runtime = new FakeRuntime();
+    const engine = engineOn(runtime, { modelDir: model.dir, provider: 'auto', lowMemory: true, batchVariations: false, log: (l) => lines.push(l) });
     try {
       expect(engine.name).toBe('sdxl');
       expect(engine.status()).toMatchObject({ name: 'sdxl', state: 'loading', model: model.dir });
@@ -52,7 +38,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
       expect(lines.some((l) => l.includes('ready on cpu'))).toBe(true);
       // Each graph was opened once for both jobs; the text encoders (low memory: released after encoding) were not
       // reopened because the second job's prompt came from the cache.
-      expect(Object.fromEntries(sessions)).toEqual({ unet: 1, vae_encoder: 1, vae_decoder: 1, text_encoder: 1, text_encoder_2: 1 });
+      expect(runtime.attempts.sort()).toEqual(['text_encoder@cpu', 'text_encoder_2@cpu', 'unet@cpu', 'vae_decoder@cpu', 'vae_encoder@cpu']);
     } finally {
       await engine.dispose();
     }
@@ -60,7 +46,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
 
   it('runs concurrent requests one after another', async () => {
     const model = await tinyModel('fp32');
-    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'cpu', lowMemory: false, batchVariations: true });
+    const engine = engineOn(createOrtRuntime(), { modelDir: model.dir, provider: 'cpu' });
     try {
       const outputs = await Promise.all([1, 2, 3].map((seed) => engine.run(solidJob({ seeds: [seed] }), recordingContext())));
       expect(outputs.map((o) => o.images[0].seed)).toEqual([1, 2, 3]);
@@ -70,7 +56,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
   });
 
   it('fails with every folder problem in status() and run()', async () => {
-    const engine = createSdxlEngine({ modelDir: '/nonexistent/genfill-model', provider: 'cpu', lowMemory: false, batchVariations: true });
+    const engine = engineOn(createOrtRuntime(), { modelDir: '/nonexistent/genfill-model', provider: 'cpu' });
     await settled(engine);
     const status = engine.status();
     expect(status.state).toBe('failed');
@@ -84,7 +70,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
     const configPath = join(model.dir, 'unet', 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
     await writeFile(configPath, JSON.stringify({ ...config, in_channels: 9 }));
-    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'cpu', lowMemory: false, batchVariations: true });
+    const engine = engineOn(createOrtRuntime(), { modelDir: model.dir, provider: 'cpu' });
     await settled(engine);
     expect(engine.status().reason).toMatch(/unet takes 4 input channels: this is a text-to-image SDXL UNet/);
     await engine.dispose();
@@ -92,22 +78,16 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
 
   it('auto falls back from a GPU provider whose sessions cannot be created to cpu, logging why', async () => {
     const model = await tinyModel('fp32');
-    vi.mocked(providerCandidates).mockReturnValueOnce(['cuda', 'cpu']);
-    const original = ModelSession.create.bind(ModelSession);
-    const attempts: string[] = [];
-    vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
-      attempts.push(`${options.label}@${options.provider}`);
-      if (options.provider !== 'cuda') return original(path, options);
-      const cause = new Error('libonnxruntime_providers_shared.so: cannot open shared object file');
-      return Promise.reject(new ProviderError(providerProblem('cuda', cause, 'linux'), { cause }));
-    });
+    const runtime = new FakeRuntime({ cuda: { failOpen: { message: 'libonnxruntime_providers_shared.so: cannot open shared object file' } } });
     const lines: string[] = [];
-    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: false, batchVariations: true, log: (l) => lines.push(l) });
+    const engine = engineOn(runtime, { modelDir: model.dir, provider: 'auto', log: (l) => lines.push(l) });
     try {
       await settled(engine);
       expect(engine.status()).toMatchObject({ state: 'ready', provider: 'cpu', reason: null });
-      expect(attempts[0]).toBe('unet@cuda');
-      expect(attempts.slice(1).every((a) => a.endsWith('@cpu'))).toBe(true);
+      // The self-test opens the probe on CPU (the reference) and then on cuda, which fails: nothing of the model was
+      // loaded on cuda.
+      expect(runtime.attempts.slice(0, 2)).toEqual(['provider self-test@cpu', 'provider self-test@cuda']);
+      expect(runtime.attempts.slice(2).every((a) => a.endsWith('@cpu'))).toBe(true);
       const fallback = lines.find((l) => l.startsWith('sdxl: cuda failed'));
       expect(fallback).toMatch(/execution provider "cuda" could not be used: libonnxruntime_providers_shared\.so.*trying the next provider/);
       expect(lines.at(-1)).toMatch(/ready on cpu/);
@@ -116,6 +96,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
     } finally {
       await engine.dispose();
     }
+    expect(runtime.open).toBe(0);
   });
 
   it('auto does not reload the model on cpu when the model itself is refused', async () => {
@@ -124,20 +105,15 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
     const configPath = join(model.dir, 'unet', 'config.json');
     const config = JSON.parse(await readFile(configPath, 'utf8')) as Record<string, unknown>;
     await writeFile(configPath, JSON.stringify({ ...config, in_channels: 9 }));
-    vi.mocked(providerCandidates).mockReturnValueOnce(['cuda', 'cpu']);
-    const original = ModelSession.create.bind(ModelSession);
-    const attempts: string[] = [];
-    // A GPU that works: the session opens (on cpu underneath), and the 4-channel check refuses the graph.
-    vi.spyOn(ModelSession, 'create').mockImplementation((path, options) => {
-      attempts.push(`${options.label}@${options.provider}`);
-      return original(path, { ...options, provider: 'cpu' });
-    });
-    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'auto', lowMemory: false, batchVariations: true });
+    // A GPU that works: the self-test passes, the session opens, and the 4-channel check refuses the graph.
+    const runtime = new FakeRuntime({ cuda: {} });
+    const engine = engineOn(runtime, { modelDir: model.dir, provider: 'auto' });
     try {
       await settled(engine);
       expect(engine.status()).toMatchObject({ state: 'failed' });
       expect(engine.status().reason).toMatch(/4 input channels/);
-      expect(attempts).toEqual(['unet@cuda']);
+      expect(runtime.attempts).toEqual(['provider self-test@cpu', 'provider self-test@cuda', 'unet@cuda']);
+      expect(runtime.open).toBe(0);
     } finally {
       await engine.dispose();
     }
@@ -145,7 +121,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
 
   it('names a provider that cannot be used and what to install', async () => {
     const model = await tinyModel('fp32');
-    const engine = createSdxlEngine({ modelDir: model.dir, provider: 'dml', lowMemory: false, batchVariations: true });
+    const engine = engineOn(createOrtRuntime('linux'), { modelDir: model.dir, provider: 'dml' });
     await settled(engine);
     expect(engine.status()).toMatchObject({ state: 'failed', provider: null });
     expect(engine.status().reason).toMatch(/execution provider "dml" could not be used/);

@@ -104,6 +104,16 @@ describe('genfill CLI', () => {
     expect(broken.stdout).toMatch(/✗/);
   });
 
+  it('doctor --check-provider runs the provider self-test and fails for a provider that cannot be used', async () => {
+    const cpu = await genfill(['doctor', '--check-provider', 'cpu'], { env: { GENFILL_MODEL: '' } });
+    expect(cpu.code, cpu.stderr).toBe(0);
+    expect(cpu.stdout).toMatch(/Provider self-test on cpu:\n {2}✓ Conv with 9 input channels and a 3×3 kernel/);
+    expect(cpu.stdout).toMatch(/→ cpu: self-test passed \(9 op checks match CPU\)/);
+    const unknown = await genfill(['doctor', '--check-provider', 'vulkan'], { env: { GENFILL_MODEL: '' } });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toMatch(/unknown provider "vulkan"/);
+  });
+
   it('serve without a model starts, prints one screen with the export command, and exits 0 on SIGINT/SIGTERM', async () => {
     const run = await genfill(['serve', '--port', '0'], { env: { GENFILL_MODEL: '' }, until: /Ctrl\+C/ });
     expect(run.code).toBe(0);

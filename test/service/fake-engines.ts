@@ -7,7 +7,9 @@
  */
 import type { EngineStatus } from '../../core/protocol';
 import type { EngineName } from '../../core/params';
-import { CancelledError, EngineError, type Engine, type EngineJob, type EngineOutput, type EngineRunContext } from '../../service/engines/engine';
+import { CancelledError, EngineError } from '../../service/errors';
+import type { EngineJob, EngineOutput, EngineRunContext } from '../../service/engine-io';
+import type { Engine } from '../../service/engines/engine';
 import type { EngineSettings } from '../../service/worker/messages';
 
 export const FAKE_ENGINE_MODULE = new URL('./fake-engines.ts', import.meta.url).pathname;

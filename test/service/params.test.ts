@@ -58,12 +58,16 @@ describe('progress tracking', () => {
     let now = 0;
     const tracker = new ProgressTracker(2, 4, () => now);
     expect(tracker.current).toMatchObject({ phase: 'queued', fraction: 0, etaSeconds: null });
-    tracker.update({ phase: 'denoising', variation: 0, step: 1, steps: 4 });
+    expect(tracker.update({ phase: 'denoising', variation: 0, step: 1, steps: 4 }).stepsPerSecond).toBeUndefined();
     now = 1000;
     const p = tracker.update({ phase: 'denoising', variation: 0, step: 2, steps: 4 });
     expect(p.fraction).toBeCloseTo(0.25);
     // 1 s per step, 2 + 4 steps left
     expect(p.etaSeconds).toBeCloseTo(6);
+    expect(p.stepsPerSecond).toBeCloseTo(1);
+    now = 1500;
+    // Two more steps in 0.5 s: 3 steps in 1.5 s overall.
+    expect(tracker.update({ phase: 'denoising', variation: 0, step: 4, steps: 4 }).stepsPerSecond).toBeCloseTo(2);
     const second = tracker.update({ phase: 'denoising', variation: 1, step: 2, steps: 4 });
     expect(second.fraction).toBeCloseTo(0.75);
     expect(tracker.update({ phase: 'loading', variation: 0, step: 0, steps: 4 }).fraction).toBeCloseTo(0.75);

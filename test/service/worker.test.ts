@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
-import { CancelledError, type EngineJob } from '../../service/engines/engine';
+import { CancelledError } from '../../service/errors';
+import type { EngineJob } from '../../service/engine-io';
 import { silentLogger } from '../../service/log';
 import { CancelFlag } from '../../service/worker/cancel-flag';
 import { EngineWorkerHost, WorkerCrashedError } from '../../service/worker/engine-host';

@@ -10,8 +10,9 @@
 import { setImmediate } from 'node:timers/promises';
 import { BINARIZE_THRESHOLD } from '../../../core/mask';
 import type { EngineStatus } from '../../../core/protocol';
-import { CancelledError, EngineError } from '../engine';
-import type { Engine, EngineImage, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../engine';
+import { CancelledError, EngineError } from '../../errors';
+import type { EngineImage, EngineJob, EngineOutput, EngineProgress, EngineRunContext } from '../../engine-io';
+import type { Engine } from '../engine';
 import { fillVariation } from './fill';
 import { planFill } from './plan';
 import { levelPreview } from './preview';

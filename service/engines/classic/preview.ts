@@ -2,7 +2,7 @@
  * Progress previews for free: each coarse pyramid level is the whole crop, downsampled, with the fill so far, so
  * the level itself is the preview as long as it is small. Finer levels send none (the size would defeat a preview).
  */
-import type { EnginePreview } from '../engine';
+import type { EnginePreview } from '../../engine-io';
 
 /** Largest preview side, in pixels ("a few hundred pixels a side"). */
 export const PREVIEW_MAX_SIDE = 384;

@@ -5,14 +5,14 @@
  */
 import type { ExecutionProviderChoice } from '../../../core/params';
 import type { EngineStatus } from '../../../core/protocol';
+import type { EngineJob, EngineOutput, EngineRunContext } from '../../engine-io';
+import { EngineError } from '../../errors';
 import { inpaint } from '../../pipeline/inpaint';
 import { loadModelFolder } from '../../pipeline/model-folder';
-import { loadSdxlModels } from '../../pipeline/sdxl-models';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
-import { isProviderAvailable, providerCandidates, providerProblem } from '../../runtime/providers';
-import { ProviderError } from '../../runtime/session';
-import { EngineError } from '../engine';
-import type { Engine, EngineJob, EngineOutput, EngineRunContext } from '../engine';
+import type { Runtime } from '../../runtime/runtime';
+import type { Engine } from '../engine';
+import { loadOnFirstWorkingProvider } from './provider-choice';
 
 export interface SdxlEngineOptions {
   modelDir: string;
@@ -21,6 +21,8 @@ export interface SdxlEngineOptions {
   lowMemory: boolean;
   /** All variations in one UNet batch (2·n) vs one variation at a time. */
   batchVariations: boolean;
+  /** Where sessions come from (onnxruntime-node in the service, a fake in tests). */
+  runtime: Runtime;
   log?: (line: string) => void;
 }
 
@@ -28,36 +30,15 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function loadWithProvider(options: SdxlEngineOptions, log: (line: string) => void): Promise<SdxlModels> {
-  const folder = await loadModelFolder(options.modelDir);
-  if (options.provider !== 'auto' && !isProviderAvailable(options.provider)) {
-    throw new EngineError(providerProblem(options.provider));
-  }
-  const candidates = providerCandidates(options.provider);
-  let lastError: unknown = null;
-  for (const provider of candidates) {
-    try {
-      log(`sdxl: loading ${options.modelDir} on ${provider}`);
-      return await loadSdxlModels(folder, provider, options.lowMemory);
-    } catch (error) {
-      lastError = error;
-      // `auto` moves on from a GPU provider that does not work here; anything else (a 4-channel UNet, a bad
-      // config) would fail on CPU as well, after loading the whole model again.
-      if (options.provider !== 'auto' || provider === 'cpu' || !(error instanceof ProviderError)) break;
-      log(`sdxl: ${provider} failed (${messageOf(error)}); trying the next provider`);
-    }
-  }
-  throw lastError instanceof EngineError ? lastError : new EngineError(`sdxl: loading failed: ${messageOf(lastError)}`, { cause: lastError });
-}
-
 /** Returns immediately; loading starts in the background and status() reports loading → ready | failed. run() waits for loading. */
 export function createSdxlEngine(options: SdxlEngineOptions): Engine {
   const log = options.log ?? (() => undefined);
   let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null };
   let disposed = false;
-  const loading: Promise<SdxlModels> = loadWithProvider(options, log).then(
-    (models) => {
-      status = { ...status, state: 'ready', provider: models.provider, dtype: models.dtype };
+  const loading: Promise<SdxlModels> = loadModelFolder(options.modelDir)
+    .then((folder) => loadOnFirstWorkingProvider(options.runtime, folder, options.provider, options.lowMemory, log))
+    .then(({ models, providerCheck }) => {
+      status = { ...status, state: 'ready', provider: models.provider, dtype: models.dtype, ...(providerCheck === null ? {} : { providerCheck }) };
       log(`sdxl: ready on ${models.provider} (${models.dtype})`);
       return models;
     },

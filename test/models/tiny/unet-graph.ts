@@ -20,6 +20,7 @@ export interface UnetGraphOptions {
  *   rgb   = A·sin(mean_s(encoder_hidden_states)·U + text_embeds·V) + shift·min(Σ|time_ids − [H,W,0,0,H,W]|, 1)
  *   x0*   = (1−m)·masked_image_latent + m·target,  target = 0.13025·(E·rgb + e)   (E, e: the VAE encoder's map)
  *   σ     = exp(interp of log σ_train at t),   ε = (x_in·sqrt(σ²+1) − x0*)/σ
+ * The channels are read through `convInCheck`, which is the identity when the runtime computes convolutions right.
  */
 export function buildUnet(p: TinyParameters, options: UnetGraphOptions): EncodedModel {
   const g = new GraphBuilder('tiny_oracle_unet');
@@ -33,7 +34,8 @@ export function buildUnet(p: TinyParameters, options: UnetGraphOptions): Encoded
   const textEmbeds = g.toF32(g.input({ name: 'text_embeds', type: ft, dims: ['batch_size', 1280] }), ft);
   const timeIds = g.toF32(g.input({ name: 'time_ids', type: ft, dims: ['batch_size', 6] }), ft);
 
-  const channels = (from: number, to: number): string => g.op('Slice', [sample, g.i64([from], [1]), g.i64([to], [1]), g.i64([1], [1])]);
+  const checked = convInCheck(g, sample, options.inChannels);
+  const channels = (from: number, to: number): string => g.op('Slice', [checked, g.i64([from], [1]), g.i64([to], [1]), g.i64([1], [1])]);
   const xIn = channels(0, 4);
 
   // 1. Prompt colour from the conditioning.
@@ -77,4 +79,27 @@ export function buildUnet(p: TinyParameters, options: UnetGraphOptions): Encoded
   const eps = g.op('Div', [g.op('Sub', [g.op('Mul', [xIn, scale]), x0]), sigma]);
   g.output(g.fromF32(eps, ft, 'out_sample'), { name: 'out_sample', type: ft, dims: ['batch_size', 4, 'height', 'width'] });
   return g.encode(options.externalData);
+}
+
+/** Channels the check's reference Conv pads `sample` to: 12-channel 3×3 Convs are right on WebGPU, 9-channel ones not. */
+const PADDED_CHANNELS = 12;
+/** conv_in's output channels: a multiple of 32 like SDXL's 320. */
+const CONV_IN_OUT = 32;
+
+/**
+ * A real SDXL-inpainting-style conv_in: a 3×3 Conv on `sample` with `channels` input channels (fed through a Cast in
+ * fp16 graphs, like some exports). Its result minus the same weights applied to `sample` zero-padded to 12 channels,
+ * summed over channels, is added to every channel of `sample`: exactly `sample` (to float rounding) when both Convs
+ * are right, and visibly off when a provider miscomputes the narrow one (the WebGPU 9-channel bug).
+ */
+function convInCheck(g: GraphBuilder, sample: string, channels: number): string {
+  const weights = Float32Array.from({ length: CONV_IN_OUT * channels * 9 }, (_, i) => 0.2 * Math.sin(i * 0.731 + 0.3));
+  const padded = new Float32Array(CONV_IN_OUT * PADDED_CHANNELS * 9);
+  for (let o = 0; o < CONV_IN_OUT; o++) padded.set(weights.subarray(o * channels * 9, (o + 1) * channels * 9), o * PADDED_CHANNELS * 9);
+  const attrs = { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } };
+  const convIn = g.op('Conv', [sample, g.f32(weights, [CONV_IN_OUT, channels, 3, 3], 'conv_in_w')], attrs, '/conv_in/Conv_output_0');
+  const widened = g.op('Pad', [sample, g.i64([0, 0, 0, 0, 0, PADDED_CHANNELS - channels, 0, 0], [8])]);
+  const reference = g.op('Conv', [widened, g.f32(padded, [CONV_IN_OUT, PADDED_CHANNELS, 3, 3], 'conv_ref_w')], attrs);
+  const error = g.op('ReduceSum', [g.op('Sub', [convIn, reference]), g.i64([1], [1])], { keepdims: { i: 1 } });
+  return g.op('Add', [sample, error]);
 }

@@ -28,6 +28,10 @@ export type EngineChoice = (typeof ENGINE_CHOICES)[number];
 export const EMPTY_PROMPT_MODES = ['generate', 'remove'] as const;
 export type EmptyPromptMode = (typeof EMPTY_PROMPT_MODES)[number];
 
+/** Soft-edge denoising and colour match are on unless a client turns them off. */
+export const DEFAULT_SOFT_INPAINTING = true;
+export const DEFAULT_COLOR_MATCH = true;
+
 export const ENGINE_LABELS: Record<EngineName, string> = { sdxl: 'SDXL inpainting', classic: 'Content-aware fill (classic)' };
 
 export interface NumericLimit {

@@ -100,8 +100,18 @@ export interface JobParams {
   scheduler?: SchedulerName;
   variations?: number;
   engine?: EngineChoice;
-  /** With engine `auto` and an empty prompt: `generate` (default, SDXL when ready) or `remove` (classic fill). */
+  /**
+   * With engine `auto` and an empty prompt: `generate` (default, SDXL paints from the surroundings) or `remove`
+   * (the classic fill removes; with a model ready, SDXL then repaints the prefilled hole at a moderate strength).
+   */
   emptyPrompt?: EmptyPromptMode;
+  /**
+   * Soft-edge denoising (differential diffusion) for soft selections: the feathered band is generated step by
+   * step instead of cross-faded. Default true; it only acts when the mask has a soft edge. SDXL only.
+   */
+  softInpainting?: boolean;
+  /** Match the generated region's colour statistics to the unmasked ring around the selection. Default true. */
+  colorMatch?: boolean;
   /** Required when the `image` part is application/octet-stream. */
   image?: RawPixelsInfo;
   /** Required when the `mask` part is application/octet-stream. */
@@ -153,6 +163,19 @@ export interface ResultInfo {
   height: number;
 }
 
+/**
+ * Codes of non-fatal job remarks: `prompt_unused` — a prompt was given but the engine that answered (classic) does
+ * not read prompts; the message says how to add a model (`npx genfill model install`). `other` — anything else
+ * (truncated prompt tokens, placement remarks, …); show the message.
+ */
+export const WARNING_CODES = ['prompt_unused', 'other'] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+export interface JobWarning {
+  code: WarningCode;
+  message: string;
+}
+
 export interface JobSnapshot {
   id: string;
   state: JobState;
@@ -165,10 +188,13 @@ export interface JobSnapshot {
   progress: JobProgress;
   /** Bumped whenever a new preview is available at `GET /v1/jobs/:id/preview`; 0 = none yet. */
   previewRevision: number;
+  /** Finished variations; a `cancelled` job keeps (and serves) those that finished before the cancel. */
   results: ResultInfo[];
   error: ErrorInfo | null;
   /** Non-fatal remarks, e.g. how many prompt tokens were cut by the 77-token limit. */
   warnings: string[];
+  /** The same remarks with a code a client can act on (additive; older services omit it). */
+  warningDetails?: JobWarning[];
   /** Seed of variation 0 (the others are seed+1, seed+2, …). */
   seed: number;
   /** Working size the engine ran at. */

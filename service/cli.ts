@@ -1,7 +1,7 @@
 /**
- * `genfill serve | inpaint | doctor` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
+ * `genfill serve | inpaint | doctor | model` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
  * in-process (same worker host and imaging code, no server); `doctor` checks the model folder and the execution
- * providers. Commands are a table; each returns its exit code.
+ * providers; `model install` downloads a model from Hugging Face. Commands are a table; each returns its exit code.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -17,8 +17,12 @@ import { decodeCropInputs } from './jobs/inputs';
 import { resolveParams } from './jobs/params';
 import { ProgressTracker } from './jobs/progress';
 import { runInpaint } from './jobs/run-inpaint';
+import { promptUnusedWarning } from './jobs/warnings';
 import { createLogger } from './log';
 import { engineSettings, SERVICE_VERSION, startService } from './main';
+import { hubCacheDir } from './models/hub-cache';
+import { DEFAULT_INSTALL_REPO, installFromHub } from './models/hub-download';
+import { ByteProgressBar, formatBytes } from './models/progress-bar';
 import { CancelFlag } from './worker/cancel-flag';
 import { EngineWorkerHost } from './worker/engine-host';
 
@@ -93,6 +97,8 @@ const INPAINT_OPTIONS = {
   guidance: { type: 'string' },
   engine: { type: 'string' },
   'empty-prompt': { type: 'string' },
+  'no-soft-inpainting': { type: 'boolean' },
+  'no-color-match': { type: 'boolean' },
   model: { type: 'string' },
   provider: { type: 'string' },
   'low-memory': { type: 'boolean' },
@@ -116,6 +122,9 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
   --guidance X        ${LIMITS.guidance.min}..${LIMITS.guidance.max}, default ${LIMITS.guidance.default}
   --engine NAME       ${ENGINE_CHOICES.join('|')} (auto = sdxl when a model is given, else classic)
   --empty-prompt MODE ${EMPTY_PROMPT_MODES.join('|')}: with --engine auto and --prompt "", remove = classic fill
+                      (then SDXL over it when a model is given)
+  --no-soft-inpainting  plain diffusers denoising for a feathered mask (default: soft-edge denoising)
+  --no-color-match    no colour match of the fill to its surroundings
   --model DIR         SDXL model folder (env GENFILL_MODEL)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
   --low-memory        release the text encoders after encoding (less RAM)
@@ -187,6 +196,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     guidance: numberFlag('guidance', values.guidance),
     engine: values.engine as JobParams['engine'],
     emptyPrompt: values['empty-prompt'] as JobParams['emptyPrompt'],
+    ...(values['no-soft-inpainting'] && { softInpainting: false }),
+    ...(values['no-color-match'] && { colorMatch: false }),
   };
   const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
   const [imageBytes, maskBytes] = await Promise.all([readInput('image', values.image), readInput('mask', values.mask)]);
@@ -218,6 +229,8 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
       if (sdxl?.state !== 'ready') say(io.stderr, `warning: the SDXL model is ${sdxl?.state ?? 'missing'}: ${sdxl?.reason ?? 'no reason given'}`);
     }
     const engine = chooseEngine(params, host.engineStatuses());
+    const unused = promptUnusedWarning(params.prompt, engine, host.engineStatuses().find((s) => s.name === 'sdxl'));
+    if (unused) say(io.stderr, `warning: ${unused.message}`);
     say(io.stderr, `engine ${engine}, seed ${params.seed}, ${inputs.image.width}×${inputs.image.height}`);
     const tracker = new ProgressTracker(params.variations, params.steps);
     const cancel = new CancelFlag();
@@ -229,11 +242,14 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const t = tracker.update(p);
         const where = t.variation === null ? '' : `variation ${t.variation + 1}/${t.variations} `;
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
-        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} steps/s)`;
-        progress.update(t.fraction, `${t.phase} ${where}step ${t.step}/${t.steps}${eta}${speed}`);
+        const phase = t.unit === 'pass' && t.phase === 'denoising' ? 'filling' : t.phase;
+        const unit = t.unit ?? 'step';
+        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} ${unit}s/s)`;
+        progress.update(t.fraction, `${phase} ${where}${unit} ${t.step} of ${t.steps}${eta}${speed}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));
     progress.done();
+    if (outcome.cancelled) say(io.stderr, `cancelled: writing the ${outcome.results.length} variation(s) that had finished`);
     for (const warning of [...inputs.warnings, ...outcome.warnings]) say(io.stderr, `warning: ${warning}`);
     for (const [index, result] of outcome.results.entries()) {
       const path = variationPath(out, index, outcome.results.length);
@@ -309,6 +325,73 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// model: install (download from the Hugging Face hub)
+
+const modelInstallHelp = (env: CliIo['env']) => `genfill model install [repo-id] [--revision R]
+Downloads a diffusers SDXL inpainting repo from the Hugging Face hub (default ${DEFAULT_INSTALL_REPO}: its fp16
+weights, ≈7 GB) into the Hugging Face cache, where other Hugging Face tools find it too. Every file is checked
+against the hub's sha256 / git hash; an interrupted download resumes when the command runs again.
+
+  --revision R   branch, tag or commit hash (default main)
+
+Environment: HF_HUB_CACHE or HF_HOME (where the cache is; now ${hubCacheDir(env)}), HF_TOKEN (gated or private
+repos), HF_ENDPOINT (a mirror), HF_HUB_OFFLINE.`;
+
+async function modelInstall(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { revision: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  if (values.help) return say(io.stdout, modelInstallHelp(io.env)), 0;
+  if (positionals.length > 1) throw new GenfillError('invalid_params', `one repo id at most, got ${positionals.join(' ')} (see genfill model install --help)`);
+  const repoId = positionals[0] ?? DEFAULT_INSTALL_REPO;
+  const bar = new ByteProgressBar(io.stderr);
+  let showProgress = false;
+  const stop = new AbortController();
+  const onSigint = () => stop.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await installFromHub({
+      repoId,
+      revision: values.revision,
+      env: io.env,
+      userAgent: `genfill/${SERVICE_VERSION}`,
+      signal: stop.signal,
+      onPlan: (plan, { cacheDir, missingBytes }) => {
+        for (const note of plan.notes) say(io.stderr, `note: ${note}`);
+        const weights = plan.weights.map((w) => `${w.component} ${w.variant}`).join(', ');
+        const left = missingBytes === plan.totalBytes ? '' : missingBytes ? `, ${formatBytes(missingBytes)} still to fetch` : ', all in the cache already';
+        say(io.stderr, `${repoId}: ${plan.files.length} files, ${formatBytes(plan.totalBytes)} (${weights}) into ${cacheDir}${left}`);
+        showProgress = missingBytes > 0;
+      },
+      onProgress: (p) => showProgress && bar.update(p.doneBytes, p.totalBytes, p.file, p.fetchedBytes),
+    });
+    bar.done();
+    const byName = result.revision === 'main' ? repoId : result.snapshotDir;
+    say(io.stdout, `${repoId}@${result.revision} (${result.commit}) is installed${result.downloadedBytes ? ` (${formatBytes(result.downloadedBytes)} downloaded)` : ''}:`);
+    say(io.stdout, `  ${result.snapshotDir}`);
+    say(io.stdout, `Use it:\n  npm start -- --model ${byName}\n  npx genfill doctor --model ${byName}`);
+    return 0;
+  } finally {
+    bar.done();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+const MODEL_COMMANDS: Record<string, { run: Command; summary: string }> = {
+  install: { run: modelInstall, summary: 'install [repo-id]  download an SDXL inpainting model from Hugging Face' },
+};
+
+const MODEL_HELP = `genfill model <command>: get an SDXL inpainting model
+${Object.values(MODEL_COMMANDS).map((c) => `  genfill model ${c.summary}`).join('\n')}
+  genfill model <command> --help`;
+
+async function model(args: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = args;
+  if (!name || name === '--help' || name === '-h') return say(io.stdout, MODEL_HELP), name ? 0 : 2;
+  const command = MODEL_COMMANDS[name];
+  if (!command) return say(io.stderr, `genfill model: unknown command "${name}"\n\n${MODEL_HELP}`), 2;
+  return command.run(rest, io);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 
 const HELP = `genfill: local generative fill (SDXL inpainting or classic fill) for Photoshop
 
@@ -316,9 +399,10 @@ Usage:
   genfill serve [options]     run the local service (npm start)
   genfill inpaint [options]   fill one image from the command line, no server needed
   genfill doctor [--model D]  check the model folder and the execution providers
+  genfill model install       download the SDXL inpainting model (≈7 GB, resumable) into the Hugging Face cache
   genfill <command> --help    options of a command (flags, environment variables, defaults)`;
 
-const COMMANDS: Record<string, Command> = { serve, inpaint, doctor };
+const COMMANDS: Record<string, Command> = { serve, inpaint, doctor, model };
 
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const [name, ...rest] = argv;

@@ -261,9 +261,11 @@ export const MODEL_EXPORT_COMMAND =
 export function missingModelHelp(): string {
   return [
     'No SDXL model is configured: jobs run on the classic fill (no prompt, fills from the surroundings).',
-    'To enable SDXL inpainting, export the model once (Python: pip install optimum-onnx diffusers):',
+    'To enable SDXL inpainting, download the model once (≈7 GB, resumable) and point the service at it:',
+    '  npx genfill model install',
+    '  npm start -- --model diffusers/stable-diffusion-xl-1.0-inpainting-0.1',
+    'or export it with Python (pip install optimum-onnx diffusers):',
     `  ${MODEL_EXPORT_COMMAND}`,
-    'then point the service at that folder:',
     '  npm start -- --model <dir>        or        GENFILL_MODEL=<dir> npm start',
   ].join('\n');
 }

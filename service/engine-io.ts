@@ -3,6 +3,7 @@
  * so it can be posted between threads; below engines, pipeline and worker, so each of them can import it.
  */
 import type { SchedulerName } from '../core/params';
+import type { ProgressUnit } from '../core/protocol';
 
 /** What to generate, as the client asked for it (defaults applied). */
 export interface GenerationSettings {
@@ -26,6 +27,11 @@ export interface EngineJob extends GenerationSettings {
   mask: Uint8Array;
   /** One seed per variation: seed, seed+1, … */
   seeds: number[];
+  /**
+   * Soft-edge denoising (SDXL): the soft mask steers every step (pipeline/soft-inpainting.ts). The service sets it
+   * for feathered selections unless the client turned it off; absent = diffusers' path exactly.
+   */
+  softInpainting?: boolean;
 }
 
 export interface EnginePreview {
@@ -39,6 +45,8 @@ export interface EngineProgress {
   phase: 'loading' | 'preparing' | 'denoising' | 'finishing';
   /** Variation being worked on (0-based), or null when all variations advance together in one batch. */
   variation: number | null;
+  /** What a step is: a denoising step (default) or a fill pass (classic). */
+  unit?: ProgressUnit;
   /** Steps done within the current variation (or batch), 0..steps. */
   step: number;
   steps: number;

@@ -1,12 +1,19 @@
 /**
  * The service's own error types, below every folder that throws them (engines, pipeline, runtime, worker, jobs).
  */
+import type { EngineImage } from './engine-io';
 
-/** Thrown by an engine when `isCancelled()` turned true; the queue maps it to the `cancelled` state. */
+/**
+ * Thrown by an engine when `isCancelled()` turned true; the queue maps it to the `cancelled` state. `finished` holds
+ * the variations completed before the cancel, which the job keeps.
+ */
 export class CancelledError extends Error {
-  constructor() {
+  readonly finished: EngineImage[];
+
+  constructor(finished: readonly EngineImage[] = []) {
     super('cancelled');
     this.name = 'CancelledError';
+    this.finished = [...finished];
   }
 }
 

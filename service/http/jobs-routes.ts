@@ -3,7 +3,8 @@
  * - POST /v1/jobs → 202 JobCreated (+ Location).
  * - GET /v1/jobs/:id → JobSnapshot; /events → SSE; /preview → JPEG or 404 before the first preview.
  * - GET /v1/jobs/:id/results/:n → PNG, or raw RGBA with ?format=raw / Accept: application/octet-stream, or JPEG with
- *   ?format=jpeg; ?maxSide=N scales PNG/JPEG down to fit (thumbnails); 409 until the job has succeeded.
+ *   ?format=jpeg; ?maxSide=N scales PNG/JPEG down to fit (thumbnails); 409 until the job has succeeded (a cancelled
+ *   job serves the variations that finished).
  * - DELETE /v1/jobs/:id → 200 + snapshot (queued job, now cancelled), 202 + snapshot (running job, cancelling
  *   before its next engine step), 204 (finished job removed with its results).
  */
@@ -106,8 +107,9 @@ export function jobRoutes({ queue, runner, events }: JobRoutesDeps): Router {
     .route('/v1/jobs/:id/results/:index')
     .get(async (req, res) => {
       const job = findJob(queue, req);
-      if (job.state !== 'succeeded') {
-        throw new GenfillError('conflict', `job ${job.id} is ${job.state}; results exist once it has succeeded`);
+      // A cancelled job serves the variations that finished before the cancel.
+      if (!job.terminal || job.results.length === 0) {
+        throw new GenfillError('conflict', `job ${job.id} is ${job.state}; results exist once it has succeeded (or was cancelled after some finished)`);
       }
       const index = Number(req.params.index);
       const result = Number.isInteger(index) ? job.results[index] : undefined;

@@ -1,33 +1,17 @@
-/** Resampling with sharp's lanczos3 (the kernel diffusers uses through PIL), up or down, aspect not preserved. */
+/** Resampling (Pillow-exact Lanczos-3, lanczos.ts) and channel conversions (libvips, off the event loop). */
 import sharp from 'sharp';
 import type { Rect, Size } from '../../core/geometry';
+import { resampleLanczos3 } from './lanczos';
 import type { Pixels } from './pixels';
 
 /**
- * Resizes to `size`; with `region`, returns only that rectangle of the resized image. libvips computes on demand,
- * so only the region is ever resampled (bringing a result back to the crop needs only the mask's bounds).
+ * Resizes to `size` with Pillow's Lanczos-3, as diffusers does; with `region`, returns only that rectangle of the
+ * resized image (only the region is computed: bringing a result back to the crop needs only the mask's bounds).
  */
 export async function resizeLanczos(pixels: Pixels, size: Size, region?: Rect): Promise<Pixels> {
   const whole = region === undefined || (region.x === 0 && region.y === 0 && region.width === size.width && region.height === size.height);
   if (pixels.width === size.width && pixels.height === size.height && whole) return pixels;
-  let pipeline = sharp(pixels.data, { raw: { width: pixels.width, height: pixels.height, channels: pixels.channels } }).resize(
-    size.width,
-    size.height,
-    { kernel: 'lanczos3', fit: 'fill' },
-  );
-  if (!whole) pipeline = pipeline.extract({ left: region.x, top: region.y, width: region.width, height: region.height });
-  // libvips would otherwise widen a one-band image to sRGB on output.
-  if (pixels.channels === 1) pipeline = pipeline.toColourspace('b-w');
-  const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-  if (info.channels !== pixels.channels) {
-    throw new Error(`resize changed the channel count from ${pixels.channels} to ${info.channels}`);
-  }
-  return {
-    width: info.width,
-    height: info.height,
-    channels: pixels.channels,
-    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-  };
+  return resampleLanczos3(pixels, size, region);
 }
 
 /** The RGB part of an RGB or RGBA image (RGB is returned as is); alpha is dropped by libvips, off the event loop. */

@@ -1,7 +1,8 @@
 /**
  * Which engine a job runs on. `auto` takes SDXL when it is ready, else classic. An empty prompt stays with SDXL
- * (it paints from the surroundings) unless the client asks for `emptyPrompt: 'remove'`, which takes the classic
- * content-aware fill. Asking for an engine that cannot run is a 503.
+ * (it paints from the surroundings); with `emptyPrompt: 'remove'` it is a removal: SDXL over a classic prefill when
+ * SDXL is ready (remove.ts), the classic content-aware fill alone otherwise. Asking for an engine that cannot run is
+ * a 503.
  */
 import { GenfillError } from '../../core/errors';
 import type { EmptyPromptMode, EngineChoice, EngineName } from '../../core/params';
@@ -18,12 +19,19 @@ export function defaultEngine(statuses: readonly EngineStatus[]): EngineName | n
   return null;
 }
 
-export function chooseEngine(
-  request: { engine: EngineChoice; prompt: string; emptyPrompt: EmptyPromptMode },
-  statuses: readonly EngineStatus[],
-): EngineName {
-  const removing = request.emptyPrompt === 'remove' && request.prompt.trim() === '';
-  const choice: EngineChoice = request.engine === 'auto' && removing ? 'classic' : request.engine;
+export interface EngineRequest {
+  engine: EngineChoice;
+  prompt: string;
+  emptyPrompt: EmptyPromptMode;
+}
+
+/** Engine `auto`, an empty prompt and "empty prompt removes". */
+export function isRemoval(request: EngineRequest): boolean {
+  return request.engine === 'auto' && request.emptyPrompt === 'remove' && request.prompt.trim() === '';
+}
+
+export function chooseEngine(request: EngineRequest, statuses: readonly EngineStatus[]): EngineName {
+  const choice: EngineChoice = isRemoval(request) && defaultEngine(statuses) !== 'sdxl' ? 'classic' : request.engine;
   if (choice === 'auto') {
     const engine = defaultEngine(statuses);
     if (!engine) throw new GenfillError('engine_unavailable', 'no engine can run right now (see GET /v1/health)', 'params.engine');

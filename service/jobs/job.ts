@@ -2,13 +2,14 @@
 import type { ErrorInfo } from '../../core/errors';
 import type { Size } from '../../core/geometry';
 import type { EngineName } from '../../core/params';
-import type { JobSnapshot, JobState } from '../../core/protocol';
+import type { JobSnapshot, JobState, JobWarning } from '../../core/protocol';
 import { TERMINAL_STATES } from '../../core/protocol';
 import { CancelFlag } from '../worker/cancel-flag';
 import type { CropInputs } from './inputs';
 import type { ResolvedParams } from './params';
 import { ProgressTracker } from './progress';
 import type { ResultImage } from './region';
+import { otherWarning } from './warnings';
 
 export interface JobPreview {
   revision: number;
@@ -35,7 +36,7 @@ export class Job {
   previewsRequested = 0;
   results: ResultImage[] = [];
   error: ErrorInfo | null = null;
-  warnings: string[];
+  warnings: JobWarning[];
   /** Removes the finished job when its retention ends. */
   retentionTimer: NodeJS.Timeout | null = null;
 
@@ -44,7 +45,7 @@ export class Job {
     this.params = params;
     this.engine = engine;
     this.inputs = inputs;
-    this.warnings = [...inputs.warnings];
+    this.warnings = inputs.warnings.map(otherWarning);
     this.progress = new ProgressTracker(params.variations, params.steps);
   }
 
@@ -70,7 +71,8 @@ export class Job {
       previewRevision: this.preview?.revision ?? 0,
       results: this.results.map((r, index) => ({ index, seed: r.seed, width: r.pixels.width, height: r.pixels.height })),
       error: this.error,
-      warnings: [...this.warnings],
+      warnings: this.warnings.map((w) => w.message),
+      warningDetails: this.warnings.map((w) => ({ ...w })),
       seed: this.params.seed,
       workingSize: this.workingSize,
     };

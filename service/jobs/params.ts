@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { CAPTURE_LIMITS } from '../../core/capture-plan';
 import { GenfillError } from '../../core/errors';
 import {
+  DEFAULT_COLOR_MATCH,
   DEFAULT_SCHEDULER,
+  DEFAULT_SOFT_INPAINTING,
   EMPTY_PROMPT_MODES,
   ENGINE_CHOICES,
   INPUT_LIMITS,
@@ -52,6 +54,8 @@ const paramsSchema = z.strictObject({
   variations: limited(LIMITS.variations).optional(),
   engine: z.enum(ENGINE_CHOICES, { error: `must be one of ${ENGINE_CHOICES.join(', ')}` }).optional(),
   emptyPrompt: z.enum(EMPTY_PROMPT_MODES, { error: `must be one of ${EMPTY_PROMPT_MODES.join(', ')}` }).optional(),
+  softInpainting: z.boolean({ error: 'must be true or false' }).optional(),
+  colorMatch: z.boolean({ error: 'must be true or false' }).optional(),
   image: rawInfo.optional(),
   mask: rawInfo.optional(),
   placement: z.strictObject({ document: size, crop: rect, selection: rect, contextPadding: limited(CAPTURE_LIMITS.contextPadding).optional() }).optional(),
@@ -66,6 +70,10 @@ export interface ResolvedParams extends GenerationSettings {
   variations: number;
   engine: EngineChoice;
   emptyPrompt: EmptyPromptMode;
+  /** Soft-edge denoising for feathered selections (SDXL). */
+  softInpainting: boolean;
+  /** Colour match of the generated region to its surroundings (SDXL). */
+  colorMatch: boolean;
   image: RawPixelsInfo | undefined;
   mask: RawPixelsInfo | undefined;
   placement: CropPlacement | undefined;
@@ -100,6 +108,8 @@ export function resolveParams(input: unknown, drawSeed: () => number = randomSee
     variations: p.variations ?? LIMITS.variations.default,
     engine: p.engine ?? 'auto',
     emptyPrompt: p.emptyPrompt ?? 'generate',
+    softInpainting: p.softInpainting ?? DEFAULT_SOFT_INPAINTING,
+    colorMatch: p.colorMatch ?? DEFAULT_COLOR_MATCH,
     image: p.image,
     mask: p.mask,
     placement: p.placement,

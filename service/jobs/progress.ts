@@ -32,6 +32,7 @@ export class ProgressTracker {
     const remainingSteps = p.variation === null ? steps - p.step : (this.#variations - p.variation - 1) * steps + (steps - p.step);
     this.#progress = {
       phase: p.phase,
+      ...(p.unit === undefined ? {} : { unit: p.unit }),
       variation: p.variation,
       variations: this.#variations,
       step: p.step,

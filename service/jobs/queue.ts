@@ -16,6 +16,7 @@ import type { CropInputs } from './inputs';
 import { Job, type JobPreview } from './job';
 import type { ResolvedParams } from './params';
 import { runInpaint } from './run-inpaint';
+import { otherWarning, promptUnusedWarning } from './warnings';
 
 export interface JobQueueOptions {
   runner: EngineRunner;
@@ -75,6 +76,9 @@ export class JobQueue {
   submit(params: ResolvedParams, engine: EngineName, inputs: CropInputs): JobCreated {
     this.assertAccepting();
     const job = new Job(randomUUID(), params, engine, inputs);
+    const sdxl = this.#options.runner.engineStatuses().find((s) => s.name === 'sdxl');
+    const unused = promptUnusedWarning(params.prompt, engine, sdxl);
+    if (unused) job.warnings.push(unused);
     this.#jobs.set(job.id, job);
     this.#waiting.push(job);
     const { width, height } = inputs.image;
@@ -201,9 +205,14 @@ export class JobQueue {
         onWorkingSize: (size) => (job.workingSize = size),
       });
       job.results = outcome.results;
-      job.warnings.push(...outcome.warnings);
+      job.warnings.push(...outcome.warnings.map(otherWarning));
       const t = outcome.timings;
-      this.#finish(job, 'succeeded', { prepareMs: Math.round(t.prepare), engineMs: Math.round(t.engine), finishMs: Math.round(t.finish) });
+      // A cancel that came after some variations finished keeps them.
+      this.#finish(job, outcome.cancelled ? 'cancelled' : 'succeeded', {
+        prepareMs: Math.round(t.prepare),
+        engineMs: Math.round(t.engine),
+        finishMs: Math.round(t.finish),
+      });
     } catch (error) {
       if (error instanceof CancelledError || (job.cancel.cancelled && !(error instanceof GenfillError))) {
         this.#finish(job, 'cancelled');

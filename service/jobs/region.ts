@@ -1,13 +1,16 @@
 /**
- * Region handling around an engine run: pick the working size for the engine, resample the crop to it (lanczos3,
- * up or down), and bring each result back to the crop size, composited over the original by the soft mask.
+ * Region handling around an engine run: pick the working size for the engine, resample the crop to it (Pillow's
+ * Lanczos-3, up or down), decide soft-edge denoising, and bring each result back to the crop size, colour-matched
+ * (SDXL) and composited over the original by the soft mask.
  */
 import { pickWorkingSize, transferSize, type Rect, type Size } from '../../core/geometry';
 import { compositeByMask } from '../../core/mask';
 import type { EngineName } from '../../core/params';
 import type { EngineImage, EngineJob } from '../engine-io';
+import { colourMatchArea, matchColours } from '../imaging/colour-match';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
+import { isSoftSelection } from '../pipeline/soft-inpainting';
 import type { CropInputs } from './inputs';
 import type { ResolvedParams } from './params';
 import { variationSeeds } from './params';
@@ -43,6 +46,8 @@ export async function prepareEngineJob(inputs: CropInputs, params: ResolvedParam
     strength: params.strength,
     scheduler: params.scheduler,
     seeds: variationSeeds(params.seed, params.variations),
+    // Decided on the crop's own mask: resampling adds a band of soft values along every edge.
+    softInpainting: engine === 'sdxl' && params.softInpainting && isSoftSelection(inputs.mask.data, inputs.mask.width, inputs.mask.height),
   };
 }
 
@@ -80,20 +85,28 @@ export function maskBounds(mask: Pixels): Rect | null {
 /**
  * Back to the crop size, composited over the original by the soft mask: outside the mask the original bytes
  * exactly, inside generated, soft values blended. Outside the mask's bounds the result is the original, so only
- * the bounds are resampled and blended; the rest is a copy made by libvips off the event loop.
+ * the bounds are resampled and blended (with colour match, the ring around them too); the rest is a copy made by
+ * libvips off the event loop.
  */
-export async function compositeResult(generated: EngineImage, inputs: CropInputs, bounds: Rect): Promise<ResultImage> {
+export async function compositeResult(
+  generated: EngineImage,
+  inputs: CropInputs,
+  bounds: Rect,
+  options: { colourMatch: boolean } = { colourMatch: false },
+): Promise<ResultImage> {
   const { image, mask } = inputs;
   const { width, height } = image;
+  const area = options.colourMatch ? colourMatchArea(bounds, image) : bounds;
   const [patch, out] = await Promise.all([
-    resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, bounds),
+    resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, area),
     toRgbaCopy(image),
   ]);
+  if (options.colourMatch) matchColours({ generated: patch.data, original: image, mask: mask.data, area });
   const channels = image.channels === 4 ? 4 : 3;
   for (let y = bounds.y; y < bounds.y + bounds.height; y++) {
     const start = y * width + bounds.x;
     const end = start + bounds.width;
-    const patchRow = (y - bounds.y) * bounds.width * 3;
+    const patchRow = ((y - area.y) * area.width + bounds.x - area.x) * 3;
     compositeByMask(
       image.data.subarray(start * channels, end * channels),
       channels,

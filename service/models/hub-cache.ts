@@ -19,10 +19,13 @@ export function isRepoId(text: string): boolean {
   return REPO_ID.test(text) && !text.includes('..');
 }
 
+/** HF_HOME, else ~/.cache/huggingface: the cache lives under it, and so does the token `hf auth login` saves. */
+export function hfHomeDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
+}
+
 export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HF_HUB_CACHE) return env.HF_HUB_CACHE;
-  const home = env.HF_HOME ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'huggingface');
-  return join(home, 'hub');
+  return env.HF_HUB_CACHE || join(hfHomeDir(env), 'hub');
 }
 
 /** The repo's folder inside the cache: `models--org--name`. */

@@ -17,6 +17,7 @@ import type { PromptEmbedding } from './prompt-encoder';
 import { createGenerator } from './random';
 import { createScheduler, stepsForStrength } from './schedulers';
 import type { SdxlModels } from './sdxl-models';
+import { MEAN_SOURCE, SoftBlend } from './soft-inpainting';
 import { buildTimeIds } from './time-ids';
 import { LATENT_CHANNELS, sampleLatent } from './vae';
 
@@ -76,8 +77,10 @@ function createUnetFeeds(
 }
 
 export async function inpaint(models: SdxlModels, job: EngineJob, context: EngineRunContext, options: InpaintOptions): Promise<EngineOutput> {
+  // Decoded variations; a cancel hands over those that finished.
+  const images: EngineImage[] = [];
   const throwIfCancelled = (): void => {
-    if (context.isCancelled()) throw new CancelledError();
+    if (context.isCancelled()) throw new CancelledError(images);
   };
 
   // 1. Check the job and derive the sizes.
@@ -121,11 +124,13 @@ export async function inpaint(models: SdxlModels, job: EngineJob, context: Engin
   if (stepsToRun < 1) throw new EngineError(`strength ${job.strength} with ${job.steps} steps leaves no step to run; raise either`);
   const schedulers = seeds.map(() => createScheduler(job.scheduler, schedulerConfig, job.steps));
   const generators = seeds.map((seed) => createGenerator(seed));
+  // Soft-edge denoising (soft-inpainting.ts); without it every step below is diffusers' own.
+  const soft = job.softInpainting ? new SoftBlend(job.mask, width, height, job.steps) : null;
 
-  // 5. VAE-encode the image (only when strength < 1 keeps some of it) and the masked image, once for all variations.
+  // 5. VAE-encode the image (when strength < 1 keeps some of it, or soft edges need it) and the masked image, once.
   throwIfCancelled();
   const fullStrength = job.strength === 1;
-  const encodedImage = fullStrength ? null : await models.vaeEncoder.encode(inputs.image, width, height);
+  const encodedImage = fullStrength && soft === null ? null : await models.vaeEncoder.encode(inputs.image, width, height);
   throwIfCancelled();
   const encodedMasked = await models.vaeEncoder.encode(inputs.maskedImage, width, height);
 
@@ -136,8 +141,10 @@ export async function inpaint(models: SdxlModels, job: EngineJob, context: Engin
   const noise = new Float32Array(latentSize);
   for (let v = 0; v < variations; v++) {
     const generator = generators[v];
-    if (encodedImage !== null) sampleLatent(encodedImage, generator, scalingFactor, scratch);
+    // At full strength the soft blend takes the image's mean latent: no draw, so the random sequence stays diffusers'.
+    if (encodedImage !== null) sampleLatent(encodedImage, fullStrength ? MEAN_SOURCE : generator, scalingFactor, scratch);
     generator.normal(noise);
+    soft?.keep(v, scratch, noise);
     if (fullStrength) {
       const sigma = schedulers[v].initNoiseSigma;
       for (let i = 0; i < latentSize; i++) latents[v][i] = noise[i] * sigma;
@@ -176,6 +183,7 @@ export async function inpaint(models: SdxlModels, job: EngineJob, context: Engin
       throwIfCancelled();
       for (let j = 0; j < groupSize; j++) {
         const offset = j * itemSize;
+        soft?.pin(first + j, i, stepIndex, schedulers[first + j], latents[first + j]);
         schedulers[first + j].scaleModelInput(latents[first + j], stepIndex, feeds.sample.float32(offset, latentSize));
         feeds.sample.commit(offset, latentSize);
         if (useCfg) feeds.sample.copyWithin((groupSize + j) * itemSize, offset, offset + latentSize);
@@ -219,15 +227,15 @@ export async function inpaint(models: SdxlModels, job: EngineJob, context: Engin
         ...(withPreview ? { preview: latentPreview(previewLatents, latentWidth, latentHeight) } : {}),
       });
     }
-  }
 
-  // 9. Decode each variation: latents / scaling_factor → VAE → RGB; NaN/Inf is refused with its cause.
-  const images: EngineImage[] = [];
-  for (let v = 0; v < variations; v++) {
-    throwIfCancelled();
-    context.onProgress({ phase: 'finishing', variation: v, step: stepsToRun, steps: stepsToRun });
-    const rgb = await models.vaeDecoder.decode(latents[v], width, height, scalingFactor);
-    images.push({ seed: seeds[v], width, height, rgb });
+    // 9. Decode the group's variations (so a cancel keeps them): latents / scaling_factor → VAE → RGB; NaN/Inf is
+    // refused with its cause.
+    for (let v = first; v < first + groupSize; v++) {
+      throwIfCancelled();
+      context.onProgress({ phase: 'finishing', variation: v, step: stepsToRun, steps: stepsToRun });
+      const rgb = await models.vaeDecoder.decode(latents[v], width, height, scalingFactor);
+      images.push({ seed: seeds[v], width, height, rgb });
+    }
   }
   return { images, warnings };
 }

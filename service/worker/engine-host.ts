@@ -246,7 +246,7 @@ function ownsItsBuffer(bytes: Uint8Array): boolean {
 function failureToError(failure: RunFailure): Error {
   switch (failure.kind) {
     case 'cancelled':
-      return new CancelledError();
+      return new CancelledError(failure.finished);
     case 'engine':
     case 'unavailable':
       return new EngineError(failure.message);

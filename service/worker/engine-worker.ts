@@ -46,7 +46,9 @@ function ownedCopy(bytes: Uint8Array): Uint8Array {
 }
 
 function toFailure(error: unknown): RunFailure {
-  if (error instanceof CancelledError) return { kind: 'cancelled', message: 'cancelled' };
+  if (error instanceof CancelledError) {
+    return { kind: 'cancelled', message: 'cancelled', finished: error.finished.map((image) => ({ ...image, rgb: ownedCopy(image.rgb) })) };
+  }
   if (error instanceof EngineError) return { kind: 'engine', message: error.message };
   return { kind: 'internal', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
 }
@@ -75,7 +77,8 @@ async function run(message: Extract<HostMessage, { type: 'run' }>): Promise<void
     const result: EngineOutput = { images, warnings: output.warnings };
     post({ type: 'done', runId, output: result }, images.map((image) => image.rgb.buffer as ArrayBuffer));
   } catch (error) {
-    post({ type: 'failed', runId, failure: flag.cancelled && !(error instanceof EngineError) ? toFailure(new CancelledError()) : toFailure(error) });
+    const failure = toFailure(flag.cancelled && !(error instanceof EngineError || error instanceof CancelledError) ? new CancelledError() : error);
+    post({ type: 'failed', runId, failure }, (failure.finished ?? []).map((image) => image.rgb.buffer as ArrayBuffer));
   } finally {
     publishStatus();
   }

@@ -4,7 +4,7 @@
  */
 import type { EngineName, ExecutionProviderChoice } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import type { EngineJob, EngineOutput, EngineProgress } from '../engine-io';
+import type { EngineImage, EngineJob, EngineOutput, EngineProgress } from '../engine-io';
 import type { LogLevel } from '../log';
 
 /** Everything the worker needs to build its engines (workerData). */
@@ -25,6 +25,8 @@ export type HostMessage =
 export interface RunFailure {
   kind: 'cancelled' | 'engine' | 'unavailable' | 'internal';
   message: string;
+  /** `cancelled`: the variations that finished before the cancel (kept by the job). */
+  finished?: EngineImage[];
 }
 
 export type WorkerMessage =

@@ -39,12 +39,12 @@ describe('classic engine', () => {
     for (const image of first.images) expect(samePixels(image.rgb, picture.rgb, kept)).toBe(true);
   });
 
-  it('reports denoising progress per variation, counting iterations over all scales', async () => {
+  it('reports progress in passes per variation, counting iterations over all scales', async () => {
     const events = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]);
     const steps = events[0].steps;
 
     expect(steps).toBeGreaterThan(1);
-    expect(events.every((e) => e.phase === 'denoising' && e.steps === steps)).toBe(true);
+    expect(events.every((e) => e.phase === 'denoising' && e.unit === 'pass' && e.steps === steps)).toBe(true);
     const expected = [0, 1].flatMap((variation) =>
       Array.from({ length: steps }, (_, i) => ({ variation, step: i + 1 })),
     );
@@ -77,6 +77,18 @@ describe('classic engine', () => {
 
     await expect(run).rejects.toBeInstanceOf(CancelledError);
     expect(events).toHaveLength(1);
+  });
+
+  it('hands over the variations already filled when cancelled during a later one', async () => {
+    let secondStarted = false;
+    const error = await createClassicEngine()
+      .run(makeJob(noise(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]), {
+        onProgress: (p) => (secondStarted ||= p.variation === 1),
+        isCancelled: () => secondStarted,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CancelledError);
+    expect((error as CancelledError).finished.map((image) => [image.seed, image.rgb.length])).toEqual([[1, SIZE * SIZE * 3]]);
   });
 
   it('polls for cancellation inside a search pass, not only between iterations', async () => {

@@ -66,14 +66,21 @@ describe('genfill CLI', () => {
     for (const option of CONFIG_OPTIONS) expect(serve.stdout).toContain(option.env);
   });
 
+  it('inpaint says when the prompt was not used, and takes the blending switches', async () => {
+    const out = join(dir, 'unused.png');
+    const run = await genfill(['inpaint', '--image', join(dir, 'in.png'), '--mask', join(dir, 'mask.png'), '--prompt', 'a red boat', '--out', out, '--no-soft-inpainting', '--no-color-match', '--quiet']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/warning: the prompt was not used.*npx genfill model install/);
+  });
+
   it('inpaint runs the classic engine without a server and writes one PNG per variation', async () => {
     const out = join(dir, 'out.png');
     const run = await genfill(['inpaint', '--image', join(dir, 'in.png'), '--mask', join(dir, 'mask.png'), '--prompt', '', '--out', out, '--variations', '2', '--seed', '9', '--engine', 'classic']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`out-1.png (seed 9)`);
     expect(run.stdout).toContain(`out-2.png (seed 10)`);
-    // Not a TTY: plain progress lines.
-    expect(run.stderr).toMatch(/^\d+% denoising/m);
+    // Not a TTY: plain progress lines; the classic fill counts passes.
+    expect(run.stderr).toMatch(/^\d+% filling variation 1\/2 pass \d+ of \d+/m);
     for (const file of ['out-1.png', 'out-2.png']) {
       const meta = await sharp(await readFile(join(dir, file))).metadata();
       expect([meta.width, meta.height]).toEqual([64, 48]);

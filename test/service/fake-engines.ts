@@ -8,7 +8,7 @@
 import type { EngineStatus } from '../../core/protocol';
 import type { EngineName } from '../../core/params';
 import { CancelledError, EngineError } from '../../service/errors';
-import type { EngineJob, EngineOutput, EngineRunContext } from '../../service/engine-io';
+import type { EngineImage, EngineJob, EngineOutput, EngineRunContext } from '../../service/engine-io';
 import type { Engine } from '../../service/engines/engine';
 import type { EngineSettings } from '../../service/worker/messages';
 
@@ -50,10 +50,11 @@ function fakeEngine(name: EngineName): Engine {
       }
       if (job.prompt.includes('fail')) throw new EngineError('the fake engine failed on purpose');
       const slow = job.prompt.includes('slow');
-      const images = [];
+      const images: EngineImage[] = [];
       for (let v = 0; v < job.seeds.length; v++) {
         for (let step = 1; step <= job.steps; step++) {
-          if (context.isCancelled()) throw new CancelledError();
+          // Like the real engines, a cancel hands over the variations already done.
+          if (context.isCancelled()) throw new CancelledError(images);
           if (slow) blockFor(150);
           else await sleep(5);
           context.onProgress({

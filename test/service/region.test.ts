@@ -123,13 +123,54 @@ describe('the service runs sdxl at the bucket and returns the crop size', () => 
     expect(final.results[0]).toMatchObject({ width: 120, height: 60 });
   });
 
-  it('auto takes the classic fill for an empty prompt when the client asks to remove', async () => {
+  it('auto removes with sdxl over a classic prefill for an empty prompt when the client asks to remove', async () => {
     await waitForHealth(service.url, (h) => h.defaultEngine === 'sdxl');
     const crop = makeCrop(120, 60, 3);
-    const removing = await submit(service.url, rawJobForm(crop, { prompt: '  ', emptyPrompt: 'remove', variations: 1 }));
-    expect((await waitForJob(service.url, removing.id)).at(-1)!.engine).toBe('classic');
+    const removing = await submit(service.url, rawJobForm(crop, { prompt: '  ', emptyPrompt: 'remove', steps: 2, variations: 2 }));
+    const removed = (await waitForJob(service.url, removing.id)).at(-1)!;
+    expect([removed.state, removed.engine, removed.results.length]).toEqual(['succeeded', 'sdxl', 2]);
     // A prompt wins over the remove mode: there is something to paint.
     const painting = await submit(service.url, rawJobForm(crop, { prompt: 'a boat', emptyPrompt: 'remove', steps: 1, variations: 1 }));
     expect((await waitForJob(service.url, painting.id)).at(-1)!.engine).toBe('sdxl');
+  });
+});
+
+describe('blending switches in the region steps', () => {
+  function feathered(width: number, height: number): CropInputs {
+    const inputs = inputsOf(width, height);
+    // A 24-pixel linear feather on the right of a band.
+    const mask = inputs.mask.data;
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) mask[y * width + x] = Math.max(0, Math.min(255, Math.round((255 * (60 - x)) / 24)));
+    return inputs;
+  }
+
+  it('turns soft-edge denoising on for a feathered selection on sdxl, unless the client turns it off', async () => {
+    const on = resolveParams({ prompt: 'x' });
+    expect((await prepareEngineJob(feathered(96, 64), on, 'sdxl')).softInpainting).toBe(true);
+    expect((await prepareEngineJob(feathered(96, 64), resolveParams({ prompt: 'x', softInpainting: false }), 'sdxl')).softInpainting).toBe(false);
+    expect((await prepareEngineJob(feathered(96, 64), on, 'classic')).softInpainting).toBe(false);
+    // makeCrop's selection is hard: resampling softens its edges at the working size, which must not count.
+    expect((await prepareEngineJob(inputsOf(96, 64), on, 'sdxl')).softInpainting).toBe(false);
+  });
+
+  it('colour-matches the fill before compositing when asked', async () => {
+    const inputs = inputsOf(96, 64);
+    const { width, height } = inputs.image;
+    const rgb = new Uint8Array(width * height * 3);
+    for (let p = 0; p < width * height; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.min(255, inputs.image.data[p * 4 + c] + 25);
+    const generated = { seed: 1, width, height, rgb };
+    const bounds = maskBounds(inputs.mask)!;
+    const error = (result: Uint8Array) => {
+      let worst = 0;
+      for (let p = 0; p < width * height; p++) {
+        if (inputs.mask.data[p] !== 255) continue;
+        for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(result[p * 4 + c] - inputs.image.data[p * 4 + c]));
+      }
+      return worst;
+    };
+    const plain = await compositeResult({ ...generated, rgb: rgb.slice() }, inputs, bounds);
+    const matched = await compositeResult({ ...generated, rgb: rgb.slice() }, inputs, bounds, { colourMatch: true });
+    expect(error(plain.pixels.data)).toBeGreaterThanOrEqual(20);
+    expect(error(matched.pixels.data)).toBeLessThanOrEqual(3);
   });
 });

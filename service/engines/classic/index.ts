@@ -32,18 +32,19 @@ export function createClassicEngine(settings: ClassicSettings = DEFAULT_CLASSIC_
     async run(job: EngineJob, context: EngineRunContext): Promise<EngineOutput> {
       if (disposed) throw new EngineError('classic engine: used after dispose()');
       checkJob(job);
+      const images: EngineImage[] = [];
+      // A cancel keeps the variations already filled.
       const checkCancelled = (): void => {
-        if (context.isCancelled()) throw new CancelledError();
+        if (context.isCancelled()) throw new CancelledError(images);
       };
       checkCancelled();
       const plan = planFill(job.image, job.mask, BINARIZE_THRESHOLD, job.width, job.height, settings);
-      const images: EngineImage[] = [];
       for (let variation = 0; variation < job.seeds.length; variation++) {
         const seed = job.seeds[variation];
         const rgb = await fillVariation(plan, seed, {
           checkCancelled,
           async afterStep(step, level) {
-            const progress: EngineProgress = { phase: 'denoising', variation, step, steps: plan.steps };
+            const progress: EngineProgress = { phase: 'denoising', unit: 'pass', variation, step, steps: plan.steps };
             const preview = level ? levelPreview(level.image, level.width, level.height) : undefined;
             if (preview) progress.preview = preview;
             context.onProgress(progress);

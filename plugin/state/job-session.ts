@@ -11,7 +11,7 @@ import type { ServiceClient } from '../client/service-client';
 import { HostRefusal } from '../host/host';
 import type { Capture, Host, InsertTarget } from '../host/host';
 import type { ServiceConnection } from './connection';
-import { serviceMessage } from './messages';
+import { serviceMessage, warningText } from './messages';
 import { errorText } from './panel-state';
 import type { JobView, Message, ResultView, StateCell } from './panel-state';
 import { captureSettings, jobParams, layerName, settingsProblems } from './settings';
@@ -179,7 +179,7 @@ export class JobSession {
     const results: ResultView[] = snapshot.results.map((info) => ({ index: info.index, seed: info.seed, thumbnailUrl: null, inserted: false }));
     const n = results.length;
     const message: Message | null = cancelled ? { kind: 'info', text: `Generation cancelled; ${n} variation${n === 1 ? ' had' : 's had'} finished and can be inserted.` } : null;
-    this.#cell.set({ job: { phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: snapshot.warnings, inserting: null }, message });
+    this.#cell.set({ job: { phase: 'done', jobId: snapshot.id, prompt, engine: snapshot.engine, results, warnings: snapshot.warnings.map(warningText), inserting: null }, message });
     for (const info of snapshot.results) {
       const image = await client.resultImage(snapshot.id, info.index).catch(() => null);
       const job = this.#cell.get().job;

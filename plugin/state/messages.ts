@@ -36,3 +36,8 @@ export function serviceMessage(error: unknown, url: string): string {
       return `The genfill service reported an error: ${error.message}`;
   }
 }
+
+/** A service remark as the panel shows it: the service writes them as clauses ("the prompt was not used: …"). */
+export function warningText(warning: string): string {
+  return warning.charAt(0).toUpperCase() + warning.slice(1);
+}

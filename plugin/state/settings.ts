@@ -1,7 +1,7 @@
 /** The panel's generation settings: defaults from core/params, checks before a job is sent, request params. */
 import { CAPTURE_LIMITS } from '../../core/capture-plan';
 import type { CaptureSettings } from '../../core/capture-plan';
-import { DEFAULT_SCHEDULER, EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../../core/params';
+import { DEFAULT_COLOR_MATCH, DEFAULT_SCHEDULER, DEFAULT_SOFT_INPAINTING, EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../../core/params';
 import type { EmptyPromptMode, EngineChoice, NumericLimit, SchedulerName } from '../../core/params';
 import type { JobParams } from '../../core/protocol';
 import type { PixelSource } from '../host/host';
@@ -23,6 +23,10 @@ export interface Settings {
   source: PixelSource;
   engine: EngineChoice;
   emptyPrompt: EmptyPromptMode;
+  /** Soft-edge denoising for feathered selections (service param `softInpainting`). */
+  softInpainting: boolean;
+  /** Colour match to the unmasked surroundings (service param `colorMatch`). */
+  colorMatch: boolean;
   contextMode: ContextMode;
   contextPadding: number;
   maskGrow: number;
@@ -42,6 +46,8 @@ export const DEFAULT_SETTINGS: Settings = {
   source: 'composite',
   engine: 'auto',
   emptyPrompt: 'generate',
+  softInpainting: DEFAULT_SOFT_INPAINTING,
+  colorMatch: DEFAULT_COLOR_MATCH,
   contextMode: 'auto',
   contextPadding: CAPTURE_LIMITS.contextPadding.default,
   maskGrow: CAPTURE_LIMITS.maskGrow.default,
@@ -132,6 +138,8 @@ export function jobParams(settings: Settings): Omit<JobParams, 'image' | 'mask' 
     scheduler: settings.scheduler,
     engine: settings.engine,
     emptyPrompt: settings.emptyPrompt,
+    softInpainting: settings.softInpainting,
+    colorMatch: settings.colorMatch,
   };
 }
 

@@ -64,6 +64,12 @@ export function AdvancedSettings({ settings, disabled, onChange }: AdvancedSetti
       >
         Empty prompt removes (content-aware fill)
       </Checkbox>
+      <Checkbox checked={settings.softInpainting} disabled={disabled} onChange={(softInpainting) => onChange({ softInpainting })}>
+        Soft edges (generate the feathered band, SDXL)
+      </Checkbox>
+      <Checkbox checked={settings.colorMatch} disabled={disabled} onChange={(colorMatch) => onChange({ colorMatch })}>
+        Match colours to the surroundings
+      </Checkbox>
       <sp-detail>Context and mask</sp-detail>
       <div className="row">
         <Picker label="Context" value={settings.contextMode} options={CONTEXT_OPTIONS} disabled={disabled} onChange={(contextMode) => onChange({ contextMode })} />

@@ -82,8 +82,9 @@ describe('panel ↔ real service (classic engine)', () => {
       expect(state.message).toBeNull();
       expect(state.job.phase).toBe('done');
       if (state.job.phase !== 'done') return;
-      // The service checked the crop by the same rule (core/capture-plan): no "differs from the context-crop rule".
-      expect(state.job.warnings).toEqual([]);
+      // The service checked the crop by the same rule (core/capture-plan): no "differs from the context-crop rule";
+      // the one warning is that the classic fill did not read the prompt, and how to add a model.
+      expect(state.job.warnings).toEqual([expect.stringMatching(/^The prompt was not used: .*npx genfill model install/)]);
 
       expect(await store.insert(0)).toBe(true);
       const layer = document.layers.at(-1)!;

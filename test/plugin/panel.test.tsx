@@ -83,6 +83,12 @@ describe('panel (DOM)', () => {
     expect(a.updateSettings).toHaveBeenCalledWith({ engine: 'classic' });
     (widget('sp-checkbox', /Random seed/) as CheckboxWidgetElement).toggle();
     expect(a.updateSettings).toHaveBeenCalledWith({ seedMode: 'fixed' });
+    for (const [label, key] of [[/Soft edges/, 'softInpainting'], [/Match colours/, 'colorMatch']] as const) {
+      const box = widget('sp-checkbox', label) as CheckboxWidgetElement;
+      expect(box.hasAttribute('checked')).toBe(true);
+      box.toggle();
+      expect(a.updateSettings).toHaveBeenCalledWith({ [key]: false });
+    }
   });
 
   it('every text field has an explicit limit: a 300-character prompt arrives whole', () => {

@@ -395,12 +395,13 @@ describe('generate → insert', () => {
 
   it("shows the job's warnings with the results", async () => {
     const client = new FakeServiceClient();
-    client.warnings = ['The prompt was not used: the classic engine fills from the surroundings. Add an SDXL model to generate from a prompt.'];
+    client.warnings = ['the prompt was not used: the classic content-aware fill answered. To generate from prompts, add the model: npx genfill model install'];
     const { store } = make({ client });
     await store.start();
     await store.generate();
     const { job } = store.getState();
-    expect(job.phase === 'done' && job.warnings).toEqual(client.warnings);
+    // Shown as sentences.
+    expect(job.phase === 'done' && job.warnings).toEqual(['The prompt was not used: the classic content-aware fill answered. To generate from prompts, add the model: npx genfill model install']);
   });
 
   it('keeps the variations that finished before a cancel, ready to insert', async () => {
@@ -423,8 +424,9 @@ describe('generate → insert', () => {
   it('sends a negative prompt and the remove mode when the user sets them', async () => {
     const { store, client } = make();
     await store.start();
-    store.updateSettings({ prompt: '', negativePrompt: ' blurry ', emptyPrompt: 'remove' });
+    expect(DEFAULT_SETTINGS).toMatchObject({ softInpainting: true, colorMatch: true });
+    store.updateSettings({ prompt: '', negativePrompt: ' blurry ', emptyPrompt: 'remove', softInpainting: false, colorMatch: false });
     await store.generate();
-    expect(client().requests[0].params).toMatchObject({ prompt: '', negativePrompt: 'blurry', emptyPrompt: 'remove' });
+    expect(client().requests[0].params).toMatchObject({ prompt: '', negativePrompt: 'blurry', emptyPrompt: 'remove', softInpainting: false, colorMatch: false });
   });
 });

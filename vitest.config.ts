@@ -21,6 +21,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'test/**/*.test.tsx'],
     // Plugin tests opt into a DOM with `// @vitest-environment happy-dom`; everything else runs on plain Node.
     environment: 'node',
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Two cores: ORT and PatchMatch tests are CPU-bound; more parallel files only thrash.

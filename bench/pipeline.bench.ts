@@ -18,6 +18,7 @@ import type { Runtime } from '../service/runtime/runtime';
 import { generateTinySdxl, tokenizerFilesAvailable } from '../test/models/tiny-sdxl';
 import type { TinyVariant } from '../test/models/tiny-sdxl';
 import type { SchedulerName } from '../core/params';
+import { loadLine, median, minMedian } from './stats';
 
 interface RunRecord {
   label: string;
@@ -74,7 +75,6 @@ function job(scheduler: SchedulerName): EngineJob {
   };
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function measure(variant: TinyVariant, scheduler: SchedulerName): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'genfill-bench-'));
@@ -104,8 +104,8 @@ async function measure(variant: TinyVariant, scheduler: SchedulerName): Promise<
     await models.release();
     const f = (ms: number): string => ms.toFixed(3).padStart(8);
     console.log(
-      `${variant.padEnd(6)} ${scheduler.padEnd(16)} host/step median ${f(median(perStep))} ms  max ${f(Math.max(...perStep))} ms | ` +
-        `pre ${f(median(pre))} ms  post ${f(median(post))} ms`,
+      `${variant.padEnd(6)} ${scheduler.padEnd(16)} host/step ${minMedian(perStep, 'ms', 3)}, max ${f(Math.max(...perStep))} ms | ` +
+        `pre ${minMedian(pre)}, post ${minMedian(post)}; ${loadLine()}`,
     );
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
-// The `genfill` command: registers tsx's loader, then runs the TypeScript CLI (service/cli.ts).
+// The `genfill` command: runs the compiled CLI in build/ (written by `npm ci` / `npm run build:service`).
 import process from 'node:process';
-import { register } from 'tsx/esm/api';
 
-register();
-const { main } = await import('../service/cli.ts');
-process.exit(await main(process.argv.slice(2)));
+let cli;
+try {
+  cli = await import('../build/cli.js');
+} catch (error) {
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('build/cli.js')) throw error;
+  process.stderr.write('genfill: the service is not compiled; run `npm run build:service` (npm ci does it)\n');
+  process.exit(1);
+}
+process.exit(await cli.main(process.argv.slice(2)));

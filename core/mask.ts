@@ -2,6 +2,7 @@
  * Mask arithmetic on typed arrays, shared by the service (UNet mask, final composite) and the panel.
  * Masks are 8-bit gray, one byte per pixel, 255 = fill.
  */
+import type { Rect } from './geometry';
 
 /** diffusers binarises the resized mask at 0.5: an 8-bit value ≥ 128 becomes 1. */
 export const BINARIZE_THRESHOLD = 128;
@@ -9,6 +10,30 @@ export const BINARIZE_THRESHOLD = 128;
 export function binarizeMask(mask: Uint8Array, out: Uint8Array = new Uint8Array(mask.length)): Uint8Array {
   for (let i = 0; i < mask.length; i++) out[i] = mask[i] >= BINARIZE_THRESHOLD ? 255 : 0;
   return out;
+}
+
+/** Bounds of the pixels with mask ≥ `threshold` (1: every non-zero pixel), or null when there is none. */
+export function maskBounds(mask: Uint8Array, width: number, height: number, threshold = 1): Rect | null {
+  let top = -1;
+  let bottom = -1;
+  let left = width;
+  let right = -1;
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    let first = -1;
+    let last = -1;
+    for (let x = 0; x < width; x++) {
+      if (mask[row + x] < threshold) continue;
+      if (first < 0) first = x;
+      last = x;
+    }
+    if (first < 0) continue;
+    if (top < 0) top = y;
+    bottom = y;
+    left = Math.min(left, first);
+    right = Math.max(right, last);
+  }
+  return top < 0 ? null : { x: left, y: top, width: right - left + 1, height: bottom - top + 1 };
 }
 
 export function countMasked(mask: Uint8Array): number {

@@ -10,21 +10,19 @@ import { parseArgs } from 'node:util';
 import { GenfillError } from '../core/errors';
 import { EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../core/params';
 import type { JobParams } from '../core/protocol';
-import { ConfigError, configHelp, MODEL_EXPORT_COMMAND, missingModelHelp, parseArgsOptions, resolveConfig, type ServiceConfig } from './config';
-import { encodePng, PNG_FILE_COMPRESSION } from './imaging/codec';
+import { ConfigError, configHelp, parseArgsOptions, resolveConfig, type ServiceConfig } from './config';
+import { MODEL_EXPORT_COMMAND, missingModelHelp } from './engines/sdxl/model-help';
 import { chooseEngine } from './jobs/engine-choice';
-import { decodeCropInputs } from './jobs/inputs';
 import { resolveParams } from './jobs/params';
 import { ProgressTracker } from './jobs/progress';
 import { runInpaint } from './jobs/run-inpaint';
 import { promptUnusedWarning } from './jobs/warnings';
 import { createLogger } from './log';
-import { engineSettings, SERVICE_VERSION, startService } from './main';
 import { hubCacheDir } from './models/hub-cache';
 import { DEFAULT_INSTALL_REPO, installFromHub } from './models/hub-download';
 import { ByteProgressBar, formatBytes } from './models/progress-bar';
+import { SERVICE_VERSION } from './version';
 import { CancelFlag } from './worker/cancel-flag';
-import { EngineWorkerHost } from './worker/engine-host';
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -49,6 +47,8 @@ async function serve(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({ args, options: { ...parseArgsOptions(), help: { type: 'boolean' } }, strict: true, allowPositionals: false });
   if (values.help) return say(io.stdout, SERVE_HELP), 0;
   const config = resolveConfig({ flags: values, env: io.env });
+  // Loaded per command, not at start-up: `genfill --help` does not pay for the HTTP stack and libvips.
+  const { startService } = await import('./main');
   const service = await startService(config);
   // Handlers first: a signal that arrives between the screen and the handlers would kill the process outright.
   const stopped = new Promise<void>((resolve) => {
@@ -201,6 +201,13 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
   };
   const params = resolveParams(Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)));
   const [imageBytes, maskBytes] = await Promise.all([readInput('image', values.image), readInput('mask', values.mask)]);
+  // Loaded per command, not at start-up (libvips, the HTTP stack).
+  const [{ decodeCropInputs }, { encodePng, PNG_FILE_COMPRESSION }, { EngineWorkerHost }, { engineSettings }] = await Promise.all([
+    import('./jobs/inputs'),
+    import('./imaging/codec'),
+    import('./worker/engine-host'),
+    import('./main'),
+  ]);
   const inputs = await decodeCropInputs({ bytes: imageBytes, contentType: undefined }, { bytes: maskBytes, contentType: undefined }, params);
 
   const config = resolveConfig({
@@ -244,7 +251,7 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
         const eta = t.etaSeconds === null ? '' : ` eta ${t.etaSeconds.toFixed(0)} s`;
         const phase = t.unit === 'pass' && t.phase === 'denoising' ? 'filling' : t.phase;
         const unit = t.unit ?? 'step';
-        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} ${unit}s/s)`;
+        const speed = t.stepsPerSecond === undefined ? '' : ` (${t.stepsPerSecond.toFixed(2)} ${unit === 'pass' ? 'passes' : 'steps'}/s)`;
         progress.update(t.fraction, `${phase} ${where}${unit} ${t.step} of ${t.steps}${eta}${speed}`);
       },
     }).finally(() => process.off('SIGINT', onSigint));

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../core/params';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../core/protocol';
-import { parseAllowedHost } from './http/guards';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { parseAllowedHost } from './net/host-names';
 
 export interface ServiceConfig {
   host: string;
@@ -251,21 +251,4 @@ export function configHelp(): string {
   });
   rows.unshift(`  --${CONFIG_FILE_FLAG} FILE`.padEnd(28) + ` JSON file with any of these keys in camelCase (e.g. {"port": 7870})\n${''.padEnd(29)}env ${CONFIG_FILE_ENV}, default none`);
   return rows.join('\n');
-}
-
-/** The exact command that produces the model folder the sdxl engine loads. */
-export const MODEL_EXPORT_COMMAND =
-  'optimum-cli export onnx --model diffusers/stable-diffusion-xl-1.0-inpainting-0.1 --task inpainting <dir>';
-
-/** What to do when no model is configured: shown once at startup, and as the sdxl engine's reason. */
-export function missingModelHelp(): string {
-  return [
-    'No SDXL model is configured: jobs run on the classic fill (no prompt, fills from the surroundings).',
-    'To enable SDXL inpainting, download the model once (≈7 GB, resumable) and point the service at it:',
-    '  npx genfill model install',
-    '  npm start -- --model diffusers/stable-diffusion-xl-1.0-inpainting-0.1',
-    'or export it with Python (pip install optimum-onnx diffusers):',
-    `  ${MODEL_EXPORT_COMMAND}`,
-    '  npm start -- --model <dir>        or        GENFILL_MODEL=<dir> npm start',
-  ].join('\n');
 }

@@ -2,7 +2,6 @@
  * Composition root: config → engine worker host → job queue → HTTP server. No logic of its own beyond wiring and
  * the shutdown order.
  */
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
 import { DEFAULT_CONFIG, validateConfig, type ServiceConfig } from './config';
@@ -10,6 +9,7 @@ import { createApp } from './http/app';
 import { onClientError } from './http/errors';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './log';
+import { SERVICE_VERSION } from './version';
 import { EngineWorkerHost, type EngineRunner } from './worker/engine-host';
 import type { EngineSettings } from './worker/messages';
 
@@ -27,10 +27,6 @@ export interface RunningService {
 export interface StartOptions {
   log?: Logger;
 }
-
-export const SERVICE_VERSION: string = (
-  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-).version;
 
 export function engineSettings(config: ServiceConfig): EngineSettings {
   return {

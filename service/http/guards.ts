@@ -3,25 +3,13 @@
  * Origin is never a reason to refuse: UXP's fetch sends `null` or a plugin scheme.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { isIPv6 } from 'node:net';
 import type { RequestHandler } from 'express';
 import { GenfillError } from '../../core/errors';
 import { RAW_HEADERS, ROUTES } from '../../core/protocol';
+import { parseAllowedHost, parseHostHeader } from '../net/host-names';
 
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '::1'];
 const WILDCARD_ADDRESSES = ['0.0.0.0', '::', ''];
-
-/** Splits a Host header into a lower-case name (brackets removed) and an optional port. */
-export function parseHostHeader(header: string): { name: string; port: number | null } | null {
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(header.trim());
-  if (!match) return null;
-  return { name: (match[1] ?? match[2]).toLowerCase(), port: match[3] ? Number(match[3]) : null };
-}
-
-/** A configured `--allowed-host`: like a Host header, or a bare IPv6 address (no port). */
-export function parseAllowedHost(entry: string): { name: string; port: number | null } | null {
-  return isIPv6(entry) ? { name: entry.toLowerCase(), port: null } : parseHostHeader(entry);
-}
 
 /**
  * Accepts loopback names and the bound address — with no port or the listening one — and the configured names:

@@ -5,11 +5,10 @@
 import { GenfillError } from '../../core/errors';
 import { planCrop } from '../../core/capture-plan';
 import { placementProblems, sameRect, type Size } from '../../core/geometry';
-import { countMasked } from '../../core/mask';
 import { INPUT_LIMITS } from '../../core/params';
 import type { CropPlacement, RawPixelsInfo } from '../../core/protocol';
 import { decodeColorImage, decodeGrayImage, readImageInfo } from '../imaging/codec';
-import type { Pixels } from '../imaging/pixels';
+import { isAllZero, type Pixels } from '../imaging/pixels';
 import type { ResolvedParams } from './params';
 
 export interface UploadedPart {
@@ -109,7 +108,7 @@ export async function decodeCropInputs(image: UploadedPart, mask: UploadedPart, 
       'mask',
     );
   }
-  if (countMasked(maskPixels.data) === 0) {
+  if (isAllZero(maskPixels.data)) {
     throw new GenfillError('empty_mask', 'mask: every pixel is 0, so there is nothing to fill; select an area first', 'mask');
   }
   const warnings = params.placement ? checkPlacement(params.placement, imagePixels) : [];

@@ -1,54 +1,37 @@
 /**
- * Region handling around an engine run: pick the working size for the engine, resample the crop to it (Pillow's
- * Lanczos-3, up or down), decide soft-edge denoising, and bring each result back to the crop size, colour-matched
- * (SDXL) and composited over the original by the soft mask.
+ * Region handling around an engine run, inside the engine worker: resample the crop to the engine's working size
+ * (Pillow's Lanczos-3, up or down), decide soft-edge denoising, run the engine (a removal with SDXL: the classic
+ * prefill first, remove.ts), and bring each result back to the crop size, colour-matched (SDXL) and composited over
+ * the original by the soft mask. Everything here is proportional to the crop, so none of it runs on the HTTP
+ * thread; the crop arrives and the results leave as transferred buffers. A cancel keeps the variations that finished.
  */
-import { pickWorkingSize, transferSize, type Rect, type Size } from '../../core/geometry';
-import { compositeByMask } from '../../core/mask';
+import type { Rect, Size } from '../../core/geometry';
 import type { EngineName } from '../../core/params';
-import type { EngineImage, EngineJob } from '../engine-io';
+import { compositeByMask, maskBounds } from '../../core/mask';
+import type { EngineImage, EngineJob, EngineOutput, EngineRunContext, GenerationSettings } from '../engine-io';
+import type { Engine } from '../engines/engine';
+import { CancelledError, EngineError } from '../errors';
 import { colourMatchArea, matchColours } from '../imaging/colour-match';
 import type { Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
 import { isSoftSelection } from '../pipeline/soft-inpainting';
-import type { CropInputs } from './inputs';
-import type { ResolvedParams } from './params';
-import { variationSeeds } from './params';
+import { prefillThenRepaint } from './remove';
 
-/** PatchMatch cost grows with the pixel count; beyond this the crop is filled downscaled, then upscaled back. */
-export const CLASSIC_MAX_PIXELS = 1_500_000;
-
-/** The size each engine works at for a given crop: SDXL's nearest bucket, classic the crop itself (capped). */
-export const WORKING_SIZE: Record<EngineName, (crop: Size) => Size> = {
-  sdxl: (crop) => pickWorkingSize(crop),
-  classic: (crop) => transferSize(crop, CLASSIC_MAX_PIXELS),
-};
-
-/** A copy when `bytes` are the crop's own: the engine job's buffers are transferred to the worker, the crop's are kept. */
-function detached(bytes: Uint8Array, crop: Pixels): Uint8Array {
-  return bytes === crop.data ? bytes.slice() : bytes;
-}
-
-export async function prepareEngineJob(inputs: CropInputs, params: ResolvedParams, engine: EngineName): Promise<EngineJob> {
-  const working = WORKING_SIZE[engine](inputs.image);
-  // The mask is resampled as gray, soft edges and all; the engine binarises it as its model requires.
-  const [image, mask] = await Promise.all([toRgb(inputs.image).then((rgb) => resizeLanczos(rgb, working)), resizeLanczos(inputs.mask, working)]);
-  return {
-    width: working.width,
-    height: working.height,
-    image: detached(image.data, inputs.image),
-    mask: detached(mask.data, inputs.mask),
-    prompt: params.prompt,
-    negativePrompt: params.negativePrompt,
-    steps: params.steps,
-    guidance: params.guidance,
-    guidanceRescale: params.guidanceRescale,
-    strength: params.strength,
-    scheduler: params.scheduler,
-    seeds: variationSeeds(params.seed, params.variations),
-    // Decided on the crop's own mask: resampling adds a band of soft values along every edge.
-    softInpainting: engine === 'sdxl' && params.softInpainting && isSoftSelection(inputs.mask.data, inputs.mask.width, inputs.mask.height),
-  };
+/** One job as the worker receives it: the crop at its own size, the engine's working size, what to generate. */
+export interface RegionJob extends GenerationSettings {
+  /** RGB or RGBA. */
+  image: Pixels;
+  /** Gray, same size as the image. */
+  mask: Pixels;
+  working: Size;
+  /** One seed per variation. */
+  seeds: number[];
+  /** Soft-edge denoising asked for (SDXL); applied when the crop's selection is soft. */
+  softInpainting: boolean;
+  /** Match the generated colours to the surroundings before compositing (SDXL). */
+  colourMatch: boolean;
+  /** A removal with SDXL: the classic fill prefills the hole, then SDXL repaints it (remove.ts). */
+  prefill: boolean;
 }
 
 export interface ResultImage {
@@ -57,44 +40,47 @@ export interface ResultImage {
   pixels: Pixels;
 }
 
-/** Bounds of the non-zero mask pixels (the only ones where generated pixels show), or null for an empty mask. */
-export function maskBounds(mask: Pixels): Rect | null {
-  const { width, height, data } = mask;
-  let top = -1;
-  let bottom = -1;
-  let left = width;
-  let right = -1;
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    let first = -1;
-    let last = -1;
-    for (let x = 0; x < width; x++) {
-      if (data[row + x] === 0) continue;
-      if (first < 0) first = x;
-      last = x;
-    }
-    if (first < 0) continue;
-    if (top < 0) top = y;
-    bottom = y;
-    left = Math.min(left, first);
-    right = Math.max(right, last);
-  }
-  return top < 0 ? null : { x: left, y: top, width: right - left + 1, height: bottom - top + 1 };
+export interface RegionOutput {
+  results: ResultImage[];
+  warnings: string[];
+  /** True when a cancel stopped the engine: `results` are the variations that had finished. */
+  cancelled: boolean;
+  /** Milliseconds spent in each stage. */
+  timings: { prepare: number; engine: number; finish: number };
+}
+
+/** A copy when `bytes` are the crop's own: the engine may keep or change its inputs, the composite needs the crop. */
+function detached(bytes: Uint8Array, crop: Pixels): Uint8Array {
+  return bytes === crop.data ? bytes.slice() : bytes;
+}
+
+/** The engine's input: the crop resampled to the working size, RGB; the mask as gray, soft edges and all. */
+export async function prepareEngineJob(job: RegionJob): Promise<EngineJob> {
+  const { image, mask, working, softInpainting, colourMatch: _colourMatch, prefill: _prefill, ...settings } = job;
+  const [rgb, gray] = await Promise.all([toRgb(image).then((pixels) => resizeLanczos(pixels, working)), resizeLanczos(mask, working)]);
+  return {
+    ...settings,
+    width: working.width,
+    height: working.height,
+    image: detached(rgb.data, image),
+    mask: detached(gray.data, mask),
+    // Decided on the crop's own mask: resampling adds a band of soft values along every edge.
+    softInpainting: softInpainting && isSoftSelection(mask.data, mask.width, mask.height),
+  };
 }
 
 /**
  * Back to the crop size, composited over the original by the soft mask: outside the mask the original bytes
  * exactly, inside generated, soft values blended. Outside the mask's bounds the result is the original, so only
- * the bounds are resampled and blended (with colour match, the ring around them too); the rest is a copy made by
- * libvips off the event loop.
+ * the bounds are resampled and blended (with colour match, the ring around them too); the rest is a copy.
  */
 export async function compositeResult(
   generated: EngineImage,
-  inputs: CropInputs,
+  crop: { image: Pixels; mask: Pixels },
   bounds: Rect,
   options: { colourMatch: boolean } = { colourMatch: false },
 ): Promise<ResultImage> {
-  const { image, mask } = inputs;
+  const { image, mask } = crop;
   const { width, height } = image;
   const area = options.colourMatch ? colourMatchArea(bounds, image) : bounds;
   const [patch, out] = await Promise.all([
@@ -116,4 +102,50 @@ export async function compositeResult(
     );
   }
   return { seed: generated.seed, pixels: { width, height, channels: 4, data: out.data } };
+}
+
+function checkOutput(output: EngineOutput, expected: { width: number; height: number; count: number }): void {
+  if (output.images.length !== expected.count) {
+    throw new EngineError(`the engine returned ${output.images.length} images for ${expected.count} variations`);
+  }
+  for (const image of output.images) {
+    if (image.width !== expected.width || image.height !== expected.height || image.rgb.length !== image.width * image.height * 3) {
+      throw new EngineError(
+        `the engine returned a ${image.width}×${image.height} image (${image.rgb.length} bytes) for a ${expected.width}×${expected.height} working size`,
+      );
+    }
+  }
+}
+
+/** The worker's engines by name; throws an EngineError for one that cannot run. */
+export type EngineLookup = (name: EngineName) => Engine;
+
+/** 1. resample the crop to the working size, 2. run the engine, 3. bring each result back and composite it. */
+export async function inpaintRegion(engines: EngineLookup, engine: EngineName, job: RegionJob, context: EngineRunContext): Promise<RegionOutput> {
+  let mark = performance.now();
+  // Generated pixels show only inside the mask's bounds (non-zero values): only they are resampled and blended.
+  const bounds = maskBounds(job.mask.data, job.mask.width, job.mask.height);
+  if (!bounds) throw new EngineError('the mask is empty');
+  const engineJob = await prepareEngineJob(job);
+  const prepare = performance.now() - mark;
+
+  mark = performance.now();
+  let output: EngineOutput;
+  let cancelled = false;
+  try {
+    output = job.prefill ? await prefillThenRepaint(engines('classic'), engines(engine), engineJob, context) : await engines(engine).run(engineJob, context);
+    checkOutput(output, { ...job.working, count: job.seeds.length });
+  } catch (error) {
+    if (!(error instanceof CancelledError) || error.finished.length === 0) throw error;
+    output = { images: error.finished, warnings: [] };
+    checkOutput(output, { ...job.working, count: error.finished.length });
+    cancelled = true;
+  }
+  const engineMs = performance.now() - mark;
+
+  mark = performance.now();
+  // The libvips parts of the variations overlap on its thread pool.
+  const results = await Promise.all(output.images.map((image) => compositeResult(image, job, bounds, { colourMatch: job.colourMatch })));
+  const finish = performance.now() - mark;
+  return { results, warnings: output.warnings, cancelled, timings: { prepare, engine: engineMs, finish } };
 }

@@ -3,12 +3,12 @@
  * the surroundings, then SDXL repaints it at a moderate strength with a neutral prompt. The prefill gives SDXL a
  * plausible start (no "paste a neighbouring object" from an empty hole, no grey bubble); the repaint makes it
  * coherent, and each variation's own noise makes them differ. Without a model the classic fill alone answers
- * (engine-choice.ts).
+ * (engine-choice.ts). Runs in the engine worker, between the resampling and the composite (region.ts).
  */
 import type { EngineName } from '../../core/params';
-import type { EngineJob, EngineOutput } from '../engine-io';
+import type { EngineJob, EngineOutput, EngineRunContext } from '../engine-io';
+import type { Engine } from '../engines/engine';
 import { CancelledError, EngineError } from '../errors';
-import type { EngineRunner, RunOptions } from '../worker/engine-host';
 import { isRemoval, type EngineRequest } from './engine-choice';
 
 /**
@@ -25,21 +25,23 @@ export function removesWithSdxl(request: EngineRequest, engine: EngineName): boo
 }
 
 /** Runs the classic prefill (one fill, the first seed), then SDXL for every variation over it. */
-export async function prefillThenRepaint(runner: EngineRunner, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+export async function prefillThenRepaint(classic: Engine, sdxl: Engine, job: EngineJob, context: EngineRunContext): Promise<EngineOutput> {
   let prefill: EngineOutput;
   try {
-    // The mask is copied: the run transfers its buffers to the worker, and SDXL needs the mask after it.
-    prefill = await runner.run('classic', { ...job, mask: job.mask.slice(), seeds: job.seeds.slice(0, 1) }, {
-      cancel: options.cancel,
-      // The prefill prepares SDXL's steps; its previews show the hole being filled.
-      onProgress: (p) => options.onProgress({ phase: 'preparing', variation: null, step: 0, steps: job.steps, ...(p.preview ? { preview: p.preview } : {}) }),
-    });
+    prefill = await classic.run(
+      { ...job, seeds: job.seeds.slice(0, 1) },
+      {
+        isCancelled: context.isCancelled,
+        // The prefill prepares SDXL's steps; its previews show the hole being filled.
+        onProgress: (p) => context.onProgress({ phase: 'preparing', variation: null, step: 0, steps: job.steps, ...(p.preview ? { preview: p.preview } : {}) }),
+      },
+    );
   } catch (error) {
     // A prefill is no result: a cancel during it keeps nothing.
     throw error instanceof CancelledError ? new CancelledError() : error;
   }
   const filled = prefill.images[0];
   if (!filled) throw new EngineError('the classic prefill returned no image');
-  const repaint = await runner.run('sdxl', { ...job, image: filled.rgb, prompt: REMOVE_PROMPT, strength: REMOVE_STRENGTH }, options);
+  const repaint = await sdxl.run({ ...job, image: filled.rgb, prompt: REMOVE_PROMPT, strength: REMOVE_STRENGTH }, context);
   return { images: repaint.images, warnings: [...prefill.warnings, ...repaint.warnings] };
 }

@@ -5,6 +5,7 @@
  */
 import { BINARIZE_THRESHOLD } from '../../core/mask';
 import { EngineError } from '../errors';
+import { reusedFloat32 } from './reused-buffers';
 
 export const VAE_SCALE = 8;
 
@@ -33,14 +34,16 @@ export function isRepainted(maskValue: number): boolean {
   return maskValue >= BINARIZE_THRESHOLD;
 }
 
+/** The planes are reused by the next call of the same size (reused-buffers.ts): use them within one job. */
 export function prepareInpaintInputs(width: number, height: number, rgb: Uint8Array, mask: Uint8Array): InpaintInputs {
   checkWorkingSize(width, height);
   const pixels = width * height;
   if (rgb.length !== pixels * 3) throw new EngineError(`image has ${rgb.length} bytes; ${width}×${height} RGB needs ${pixels * 3}`);
   if (mask.length !== pixels) throw new EngineError(`mask has ${mask.length} bytes; ${width}×${height} gray needs ${pixels}`);
 
-  const image = new Float32Array(pixels * 3);
-  const maskedImage = new Float32Array(pixels * 3);
+  // Every value is written below, so the previous job's planes can be reused.
+  const image = reusedFloat32('inpaint-inputs.image', pixels * 3);
+  const maskedImage = reusedFloat32('inpaint-inputs.maskedImage', pixels * 3);
   for (let c = 0; c < 3; c++) {
     const plane = c * pixels;
     for (let p = 0; p < pixels; p++) {

@@ -11,6 +11,7 @@ import type { ModelSession } from '../runtime/session';
 import type { TensorFeed } from '../runtime/tensor-feed';
 import { applyGuidance } from './guidance';
 import { prepareInpaintInputs, VAE_SCALE } from './inpaint-inputs';
+import { reusedFeed } from './reused-buffers';
 import { latentPreview } from './latent-preview';
 import { zeroEmbedding } from './prompt-encoder';
 import type { PromptEmbedding } from './prompt-encoder';
@@ -45,7 +46,7 @@ function truncationWarning(which: string, embedding: PromptEmbedding): string[] 
   return cut > 0 ? [`${which}: ${cut} token${cut === 1 ? '' : 's'} beyond the 77-token limit ${cut === 1 ? 'was' : 'were'} ignored`] : [];
 }
 
-/** The UNet's feeds for one batch layout, allocated once per job. */
+/** The UNet's feeds for one batch layout, set once per job (and kept for the next job of the same layout). */
 interface UnetFeeds {
   all: Record<string, TensorFeed>;
   sample: TensorFeed;
@@ -62,12 +63,12 @@ function createUnetFeeds(
   const { sequence, hiddenSize } = rows[0].embedding;
   const pooledSize = rows[0].embedding.pooled.length;
   const idsSize = rows[0].timeIds.length;
-  const sample = unet.createFeed('sample', [batch, UNET_CHANNELS, latentHeight, latentWidth]);
+  const sample = reusedFeed(unet, 'sample', [batch, UNET_CHANNELS, latentHeight, latentWidth]);
   // optimum ≥ 1.24 exports a scalar timestep; older exports take one per batch row.
-  const timestep = unet.createFeed('timestep', unet.input('timestep').shape.length === 0 ? [] : [batch]);
-  const hidden = unet.createFeed('encoder_hidden_states', [batch, sequence, hiddenSize]);
-  const pooled = unet.createFeed('text_embeds', [batch, pooledSize]);
-  const timeIds = unet.createFeed('time_ids', [batch, idsSize]);
+  const timestep = reusedFeed(unet, 'timestep', unet.input('timestep').shape.length === 0 ? [] : [batch]);
+  const hidden = reusedFeed(unet, 'encoder_hidden_states', [batch, sequence, hiddenSize]);
+  const pooled = reusedFeed(unet, 'text_embeds', [batch, pooledSize]);
+  const timeIds = reusedFeed(unet, 'time_ids', [batch, idsSize]);
   rows.forEach((row, b) => {
     hidden.set(row.embedding.hidden, b * sequence * hiddenSize);
     pooled.set(row.embedding.pooled, b * pooledSize);

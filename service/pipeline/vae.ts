@@ -8,6 +8,7 @@ import { EngineError } from '../errors';
 import { outputAsFloat32 } from '../runtime/session';
 import type { ModelSession } from '../runtime/session';
 import { VAE_SCALE } from './inpaint-inputs';
+import { reusedFeed } from './reused-buffers';
 
 export const LATENT_CHANNELS = 4;
 const LOGVAR_MIN = -30;
@@ -37,7 +38,7 @@ export class VaeEncoder {
 
   /** Encodes one [3,H,W] image in [-1,1]. */
   async encode(image: Float32Array, width: number, height: number): Promise<EncodedImage> {
-    const feed = this.session.createFeed('sample', [1, 3, height, width]);
+    const feed = reusedFeed(this.session, 'sample', [1, 3, height, width]);
     feed.set(image);
     const result = await this.session.run({ sample: feed }, [this.output]);
     const values = outputAsFloat32(result[this.output], 'vae_encoder');
@@ -105,7 +106,7 @@ export class VaeDecoder {
   async decode(latents: Float32Array, width: number, height: number, scalingFactor: number): Promise<Uint8Array> {
     const latentWidth = width / VAE_SCALE;
     const latentHeight = height / VAE_SCALE;
-    const feed = this.session.createFeed('latent_sample', [1, LATENT_CHANNELS, latentHeight, latentWidth]);
+    const feed = reusedFeed(this.session, 'latent_sample', [1, LATENT_CHANNELS, latentHeight, latentWidth]);
     const window = feed.float32();
     const inverse = 1 / scalingFactor;
     let finite = true;

@@ -15,8 +15,8 @@ interface ProviderEntry {
   readonly hint: string;
 }
 
-// The environment variable overrides the repository's .npmrc (onnxruntime-node-install=skip) and works whether or
-// not npm runs install scripts.
+// package.json's allowScripts keeps npm from running this script on install (it downloads from NuGet); run by hand,
+// it reads the environment variable, whatever npm would allow.
 const CUDA_INSTALL = 'ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js';
 
 const PROVIDER_TABLE: Record<ProviderName, ProviderEntry> = {

@@ -5,8 +5,8 @@
 import { pathToFileURL } from 'node:url';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
+import { engineDescriptor, unavailableStatus } from '../engines/descriptors';
 import type { Engine } from '../engines/engine';
-import { missingModelHelp } from '../config';
 import type { EngineSettings } from './messages';
 
 export type EngineLog = (message: string) => void;
@@ -15,7 +15,7 @@ type EngineBuilder = (settings: EngineSettings, log: EngineLog) => Promise<Engin
 
 const BUILDERS: Record<EngineName, EngineBuilder> = {
   sdxl: async (settings, log) => {
-    if (!settings.modelDir) return unavailableStatus('sdxl', missingModelHelp());
+    if (!settings.modelDir) return engineDescriptor('sdxl').placeholder(settings, 'no model');
     const { createSdxlEngine } = await import('../engines/sdxl/index');
     const { createOrtRuntime } = await import('../runtime/ort-runtime');
     return createSdxlEngine({
@@ -32,10 +32,6 @@ const BUILDERS: Record<EngineName, EngineBuilder> = {
     return createClassicEngine();
   },
 };
-
-export function unavailableStatus(name: EngineName, reason: string, state: EngineStatus['state'] = 'unavailable'): EngineStatus {
-  return { name, state, model: null, provider: null, dtype: null, reason };
-}
 
 /** Per engine name: the engine, or the status that explains why there is none. */
 export type EngineSlot = Engine | EngineStatus;

@@ -3,15 +3,20 @@
  * statuses for health, and restarts the worker when it dies (the running job fails with the reason; the service
  * carries on).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus, WorkerStatus } from '../../core/protocol';
+import type { EngineProgress } from '../engine-io';
+import { ENGINES } from '../engines/descriptors';
 import { CancelledError, EngineError } from '../errors';
-import type { EngineJob, EngineOutput, EngineProgress } from '../engine-io';
+// libvips must be loaded by the main thread before the worker loads it, or glibc may unload it under the worker
+// (sharp's documentation, "worker threads").
+import '../imaging/resize';
+import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { Logger } from '../log';
 import type { CancelFlag } from './cancel-flag';
-import { unavailableStatus } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
+import { spawnWorker, workerEntryUrl } from './spawn';
 
 
 export interface RunOptions {
@@ -24,7 +29,7 @@ export interface EngineRunner {
   engineStatuses(): EngineStatus[];
   workerStatus(): WorkerStatus;
   /** One run at a time. Rejects with CancelledError, EngineError or WorkerCrashedError. */
-  run(engine: EngineName, job: EngineJob, options: RunOptions): Promise<EngineOutput>;
+  run(engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput>;
   close(): Promise<void>;
 }
 
@@ -35,7 +40,7 @@ export class WorkerCrashedError extends EngineError {
   }
 }
 
-const WORKER_URL = new URL('./engine-worker.ts', import.meta.url);
+const WORKER_URL = workerEntryUrl('engine-worker', import.meta.url);
 const DISPOSE_TIMEOUT_MS = 5000;
 /** A worker that dies again this soon after a restart is restarted after a pause, not in a tight loop. */
 const CRASH_LOOP_WINDOW_MS = 10_000;
@@ -44,28 +49,8 @@ const CRASH_LOOP_PAUSE_MS = 2000;
 interface PendingRun {
   runId: number;
   options: RunOptions;
-  resolve(output: EngineOutput): void;
+  resolve(output: RegionOutput): void;
   reject(error: Error): void;
-}
-
-/** tsx's ESM API, resolved from here so the worker finds it whatever the working directory. */
-function tsxApiUrl(): string {
-  try {
-    return import.meta.resolve('tsx/esm/api');
-  } catch {
-    return 'tsx/esm/api';
-  }
-}
-
-/**
- * The worker entry is TypeScript. On Node 20 a worker does not apply `--import tsx` from its execArgv before
- * loading its entry ("Unknown file extension .ts"), so a one-line ESM bootstrap registers tsx's loader in the worker
- * and then imports the entry. A compiled (.js) entry is started directly.
- */
-function spawnWorker(url: URL, workerData: EngineSettings): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData });
-  const bootstrap = `import { register } from ${JSON.stringify(tsxApiUrl())}; register(); await import(${JSON.stringify(url.href)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), { workerData });
 }
 
 export class EngineWorkerHost implements EngineRunner {
@@ -103,7 +88,7 @@ export class EngineWorkerHost implements EngineRunner {
     return { state: this.#state, restarts: this.#restarts, lastCrash: this.#lastCrash };
   }
 
-  async run(engine: EngineName, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+  async run(engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
     if (this.#busy) throw new Error('EngineWorkerHost.run: a run is already in progress');
     if (this.#closing) throw new EngineError('the service is shutting down');
     this.#busy = true;
@@ -118,14 +103,14 @@ export class EngineWorkerHost implements EngineRunner {
     }
   }
 
-  #post(worker: Worker, engine: EngineName, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+  #post(worker: Worker, engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
     const runId = this.#nextRunId++;
-    return new Promise<EngineOutput>((resolve, reject) => {
+    return new Promise<RegionOutput>((resolve, reject) => {
       this.#pending = { runId, options, resolve, reject };
       const message: HostMessage = { type: 'run', runId, engine, job, cancelFlag: options.cancel.buffer };
-      // The job's pixel buffers move to the worker (the caller does not reuse them); views on shared pool memory
-      // are copied instead, since transferring would detach their neighbours.
-      const transfer = [job.image, job.mask].filter(ownsItsBuffer).map((bytes) => bytes.buffer as ArrayBuffer);
+      // The crop's buffers move to the worker (the caller does not reuse them); views on shared pool memory are
+      // copied instead, since transferring would detach their neighbours.
+      const transfer = [job.image.data, job.mask.data].filter(ownsItsBuffer).map((bytes) => bytes.buffer as ArrayBuffer);
       worker.postMessage(message, transfer);
     });
   }
@@ -156,11 +141,7 @@ export class EngineWorkerHost implements EngineRunner {
   }
 
   #placeholderStatuses(why: string): EngineStatus[] {
-    const reason = `engine worker ${why}`;
-    return [
-      unavailableStatus('sdxl', this.#settings.modelDir ? reason : 'no model configured', this.#settings.modelDir ? 'loading' : 'unavailable'),
-      unavailableStatus('classic', reason, 'loading'),
-    ];
+    return ENGINES.map((engine) => engine.placeholder(this.#settings, `engine worker ${why}`));
   }
 
   #spawn(): void {
@@ -246,7 +227,7 @@ function ownsItsBuffer(bytes: Uint8Array): boolean {
 function failureToError(failure: RunFailure): Error {
   switch (failure.kind) {
     case 'cancelled':
-      return new CancelledError(failure.finished);
+      return new CancelledError();
     case 'engine':
     case 'unavailable':
       return new EngineError(failure.message);

@@ -1,12 +1,15 @@
 /**
- * The engine worker thread: owns the engines, runs one job at a time, streams progress back. ORT session creation
- * and runs, and PatchMatch, block this thread — never the HTTP one.
+ * The engine worker thread: owns the engines, runs one job at a time — resampling, engine, composite
+ * (jobs/region.ts) — and streams progress back. ORT session creation and runs, PatchMatch and the per-pixel work
+ * around them block this thread — never the HTTP one.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EngineName } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
+import type { EngineProgress } from '../engine-io';
+import type { Engine } from '../engines/engine';
 import { CancelledError, EngineError } from '../errors';
-import type { EngineOutput, EngineProgress } from '../engine-io';
+import { inpaintRegion } from '../jobs/region';
 import { CancelFlag } from './cancel-flag';
 import { createEngines, isEngine, type EngineSlot } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
@@ -46,19 +49,25 @@ function ownedCopy(bytes: Uint8Array): Uint8Array {
 }
 
 function toFailure(error: unknown): RunFailure {
-  if (error instanceof CancelledError) {
-    return { kind: 'cancelled', message: 'cancelled', finished: error.finished.map((image) => ({ ...image, rgb: ownedCopy(image.rgb) })) };
-  }
+  // Variations finished before a cancel come back composited, as a result (region.ts): a failure carries none.
+  if (error instanceof CancelledError) return { kind: 'cancelled', message: 'cancelled' };
   if (error instanceof EngineError) return { kind: 'engine', message: error.message };
   return { kind: 'internal', message: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
 }
 
+/** The engine by name, or an EngineError saying why it cannot run. */
+function engineNamed(name: EngineName): Engine {
+  const slot = slots.get(name);
+  if (slot && isEngine(slot)) return slot;
+  throw new EngineError(`the ${name} engine is unavailable: ${slot ? (slot.reason ?? slot.state) : 'not built'}`);
+}
+
 async function run(message: Extract<HostMessage, { type: 'run' }>): Promise<void> {
   const { runId } = message;
-  const slot = slots.get(message.engine);
-  if (!slot || !isEngine(slot)) {
-    const reason = slot ? (slot.reason ?? slot.state) : 'not built';
-    post({ type: 'failed', runId, failure: { kind: 'unavailable', message: `the ${message.engine} engine is unavailable: ${reason}` } });
+  try {
+    engineNamed(message.engine);
+  } catch (error) {
+    post({ type: 'failed', runId, failure: { kind: 'unavailable', message: (error as Error).message } });
     return;
   }
   const flag = new CancelFlag(message.cancelFlag);
@@ -72,13 +81,11 @@ async function run(message: Extract<HostMessage, { type: 'run' }>): Promise<void
     post({ type: 'progress', runId, progress: { ...progress, preview: { ...progress.preview, rgb } } }, [rgb.buffer as ArrayBuffer]);
   };
   try {
-    const output = await slot.run(message.job, { onProgress, isCancelled: () => flag.cancelled });
-    const images = output.images.map((image) => ({ ...image, rgb: ownedCopy(image.rgb) }));
-    const result: EngineOutput = { images, warnings: output.warnings };
-    post({ type: 'done', runId, output: result }, images.map((image) => image.rgb.buffer as ArrayBuffer));
+    const output = await inpaintRegion(engineNamed, message.engine, message.job, { onProgress, isCancelled: () => flag.cancelled });
+    // The results are this run's own buffers (fresh composites): they move to the main thread.
+    post({ type: 'done', runId, output }, output.results.map((result) => result.pixels.data.buffer as ArrayBuffer));
   } catch (error) {
-    const failure = toFailure(flag.cancelled && !(error instanceof EngineError || error instanceof CancelledError) ? new CancelledError() : error);
-    post({ type: 'failed', runId, failure }, (failure.finished ?? []).map((image) => image.rgb.buffer as ArrayBuffer));
+    post({ type: 'failed', runId, failure: toFailure(flag.cancelled && !(error instanceof EngineError) ? new CancelledError() : error) });
   } finally {
     publishStatus();
   }

@@ -1,10 +1,11 @@
 /**
- * Messages between the main thread and the engine worker: plain data with a `type` discriminant. Pixels travel as
- * transferred ArrayBuffers; cancellation is a SharedArrayBuffer flag the engine polls (see cancel-flag.ts).
+ * Messages between the main thread and the engine worker: plain data with a `type` discriminant. Pixels (the crop
+ * in, the composited results out) travel as transferred ArrayBuffers; cancellation is a SharedArrayBuffer flag the engine polls (see cancel-flag.ts).
  */
 import type { EngineName, ExecutionProviderChoice } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';
-import type { EngineImage, EngineJob, EngineOutput, EngineProgress } from '../engine-io';
+import type { EngineProgress } from '../engine-io';
+import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { LogLevel } from '../log';
 
 /** Everything the worker needs to build its engines (workerData). */
@@ -18,21 +19,19 @@ export interface EngineSettings {
 }
 
 export type HostMessage =
-  | { type: 'run'; runId: number; engine: EngineName; job: EngineJob; cancelFlag: SharedArrayBuffer }
+  | { type: 'run'; runId: number; engine: EngineName; job: RegionJob; cancelFlag: SharedArrayBuffer }
   | { type: 'dispose' };
 
 /** Why a run ended without output. */
 export interface RunFailure {
   kind: 'cancelled' | 'engine' | 'unavailable' | 'internal';
   message: string;
-  /** `cancelled`: the variations that finished before the cancel (kept by the job). */
-  finished?: EngineImage[];
 }
 
 export type WorkerMessage =
   | { type: 'status'; engines: EngineStatus[] }
   | { type: 'progress'; runId: number; progress: EngineProgress }
-  | { type: 'done'; runId: number; output: EngineOutput }
+  | { type: 'done'; runId: number; output: RegionOutput }
   | { type: 'failed'; runId: number; failure: RunFailure }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'disposed' };

@@ -3,7 +3,9 @@
  * rule (fill where mask ≥ 128, keep everything else byte for byte) and degenerate inputs.
  */
 import { describe, expect, it } from 'vitest';
-import { createClassicEngine } from '../../service/engines/classic';
+import { BINARIZE_THRESHOLD } from '../../core/mask';
+import { createClassicEngine, DEFAULT_CLASSIC_SETTINGS } from '../../service/engines/classic';
+import { VariationPool } from '../../service/engines/classic/variation-pool';
 import { CancelledError, EngineError } from '../../service/errors';
 import type { EngineProgress } from '../../service/engine-io';
 import { channelStats, fill, fillRecordingProgress, makeJob, pixelsWhere, quietContext, samePixels } from './helpers';
@@ -39,16 +41,20 @@ describe('classic engine', () => {
     for (const image of first.images) expect(samePixels(image.rgb, picture.rgb, kept)).toBe(true);
   });
 
-  it('reports progress in passes per variation, counting iterations over all scales', async () => {
-    const events = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]);
-    const steps = events[0].steps;
-
+  it('reports progress in passes counting iterations over all scales: per variation for one, for the batch for several', async () => {
+    const one = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1]);
+    const steps = one[0].steps;
     expect(steps).toBeGreaterThan(1);
-    expect(events.every((e) => e.phase === 'denoising' && e.unit === 'pass' && e.steps === steps)).toBe(true);
-    const expected = [0, 1].flatMap((variation) =>
-      Array.from({ length: steps }, (_, i) => ({ variation, step: i + 1 })),
-    );
-    expect(events.map(({ variation, step }) => ({ variation, step }))).toEqual(expected);
+    expect(one.every((e) => e.phase === 'denoising' && e.unit === 'pass' && e.steps === steps)).toBe(true);
+    expect(one.map(({ variation, step }) => ({ variation, step }))).toEqual(Array.from({ length: steps }, (_, i) => ({ variation: 0, step: i + 1 })));
+
+    // Several variations run in parallel threads: the batch advances by the mean step, never backwards, to the end.
+    const batch = await fillRecordingProgress(gradient(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2, 3]);
+    expect(batch.every((e) => e.phase === 'denoising' && e.unit === 'pass' && e.steps === steps && e.variation === null)).toBe(true);
+    const reported = batch.map((e) => e.step);
+    expect(reported).toEqual([...reported].sort((a, b) => a - b));
+    expect(reported.at(-1)).toBe(steps);
+    expect(new Set(reported).size).toBe(steps);
   });
 
   it('attaches a preview of the whole crop while the levels are small', async () => {
@@ -80,15 +86,19 @@ describe('classic engine', () => {
   });
 
   it('hands over the variations already filled when cancelled during a later one', async () => {
-    let secondStarted = false;
-    const error = await createClassicEngine()
-      .run(makeJob(noise(SIZE, SIZE), squareMask(SIZE, SIZE, 40), [1, 2]), {
-        onProgress: (p) => (secondStarted ||= p.variation === 1),
-        isCancelled: () => secondStarted,
-      })
-      .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CancelledError);
-    expect((error as CancelledError).finished.map((image) => [image.seed, image.rgb.length])).toEqual([[1, SIZE * SIZE * 3]]);
+    // One thread, so the variations run one after another: past half the batch's steps, the first has finished.
+    const pool = new VariationPool(1);
+    try {
+      let past = false;
+      const job = { image: noise(SIZE, SIZE).rgb, mask: squareMask(SIZE, SIZE, 40), width: SIZE, height: SIZE, threshold: BINARIZE_THRESHOLD, settings: DEFAULT_CLASSIC_SETTINGS, seeds: [1, 2] };
+      const error = await pool
+        .run(job, { onProgress: (p) => (past ||= p.step > p.steps / 2), isCancelled: () => past })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(CancelledError);
+      expect((error as CancelledError).finished.map((image) => [image.seed, image.rgb.length])).toEqual([[1, SIZE * SIZE * 3]]);
+    } finally {
+      await pool.close();
+    }
   });
 
   it('polls for cancellation inside a search pass, not only between iterations', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GenfillError } from '../../core/errors';
 import { LIMITS } from '../../core/params';
-import { parseHostHeader } from '../../service/http/guards';
+import { parseHostHeader } from '../../service/net/host-names';
 import { resolveParams, variationSeeds } from '../../service/jobs/params';
 import { ProgressTracker } from '../../service/jobs/progress';
 

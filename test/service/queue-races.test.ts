@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineStatus, JobEvent, JobState, WorkerStatus } from '../../core/protocol';
 import { ROUTES, TERMINAL_STATES } from '../../core/protocol';
 import { CancelledError, EngineError } from '../../service/errors';
-import type { EngineJob, EngineOutput } from '../../service/engine-io';
+import type { RegionJob, RegionOutput } from '../../service/jobs/region';
 import { createApp } from '../../service/http/app';
 import type { CropInputs } from '../../service/jobs/inputs';
 import type { Job } from '../../service/jobs/job';
@@ -19,9 +19,9 @@ import type { EngineRunner, RunOptions } from '../../service/worker/engine-host'
 import { makeCrop } from './helpers';
 
 interface ManualRun {
-  job: EngineJob;
+  job: RegionJob;
   options: RunOptions;
-  resolve(output: EngineOutput): void;
+  resolve(output: RegionOutput): void;
   reject(error: Error): void;
 }
 
@@ -38,7 +38,7 @@ class ManualRunner implements EngineRunner {
     return { state: 'running', restarts: 0, lastCrash: null };
   }
 
-  run(_engine: string, job: EngineJob, options: RunOptions): Promise<EngineOutput> {
+  run(_engine: string, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
     return new Promise((resolve, reject) => {
       this.runs.push({ job, options, resolve, reject });
       for (const wake of this.#waiters.splice(0)) wake();
@@ -54,9 +54,11 @@ class ManualRunner implements EngineRunner {
   }
 }
 
-function outputFor(job: EngineJob): EngineOutput {
-  const images = job.seeds.map((seed) => ({ seed, width: job.width, height: job.height, rgb: new Uint8Array(job.width * job.height * 3).fill(seed) }));
-  return { images, warnings: [] };
+/** Composited results as the worker returns them: RGBA at the crop size. */
+function outputFor(job: RegionJob): RegionOutput {
+  const { width, height } = job.image;
+  const results = job.seeds.map((seed) => ({ seed, pixels: { width, height, channels: 4 as const, data: new Uint8Array(width * height * 4).fill(seed) } }));
+  return { results, warnings: [], cancelled: false, timings: { prepare: 0, engine: 0, finish: 0 } };
 }
 
 function cropInputs(): CropInputs {

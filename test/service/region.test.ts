@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickWorkingSize, SDXL_BUCKETS } from '../../core/geometry';
-import { compositeResult, CLASSIC_MAX_PIXELS, maskBounds, prepareEngineJob, WORKING_SIZE } from '../../service/jobs/region';
+import { CLASSIC_MAX_PIXELS, engineDescriptor } from '../../service/engines/descriptors';
+import { maskBounds } from '../../core/mask';
+import { compositeResult, prepareEngineJob } from '../../service/jobs/region';
+import { regionJob } from '../../service/jobs/run-inpaint';
 import { resizeLanczos } from '../../service/imaging/resize';
 import { resolveParams } from '../../service/jobs/params';
 import type { CropInputs } from '../../service/jobs/inputs';
@@ -14,6 +17,8 @@ function inputsOf(width: number, height: number): CropInputs {
     warnings: [],
   };
 }
+
+const WORKING_SIZE = { sdxl: engineDescriptor('sdxl').workingSize, classic: engineDescriptor('classic').workingSize };
 
 describe('working size per engine', () => {
   const cases = [
@@ -41,13 +46,13 @@ describe('working size per engine', () => {
 describe('resampling around the engine', () => {
   it('resizes image (as RGB) and mask (as gray) to the working size, up or down', async () => {
     const params = resolveParams({ prompt: 'x', seed: 4294967295, variations: 2 });
-    const up = await prepareEngineJob(inputsOf(300, 200), params, 'sdxl');
+    const up = await prepareEngineJob(regionJob(inputsOf(300, 200), params, 'sdxl'));
     expect([up.width, up.height]).toEqual([1216, 832]);
     expect(up.image.length).toBe(1216 * 832 * 3);
     expect(up.mask.length).toBe(1216 * 832);
     // seed + i wraps within 32 bits
     expect(up.seeds).toEqual([4294967295, 0]);
-    const down = await prepareEngineJob(inputsOf(1800, 1200), params, 'sdxl');
+    const down = await prepareEngineJob(regionJob(inputsOf(1800, 1200), params, 'sdxl'));
     expect([down.width, down.height]).toEqual([1216, 832]);
     // Soft mask values survive the resize (the engine binarises).
     expect(down.mask.some((v) => v > 0 && v < 255)).toBe(true);
@@ -55,14 +60,14 @@ describe('resampling around the engine', () => {
 
   it('hands classic copies at the native size, so the crop buffers stay usable', async () => {
     const inputs = inputsOf(64, 48);
-    const job = await prepareEngineJob(inputs, resolveParams({ prompt: '' }), 'classic');
+    const job = await prepareEngineJob(regionJob(inputs, resolveParams({ prompt: '' }), 'classic'));
     expect([job.width, job.height]).toEqual([64, 48]);
     expect(job.mask).not.toBe(inputs.mask.data);
     expect(Array.from(job.mask)).toEqual(Array.from(inputs.mask.data));
     // RGB crops at their native size too: the image buffer is copied, not handed over.
     const crop = makeCrop(64, 48, 3);
     const rgb: CropInputs = { ...inputs, image: { width: 64, height: 48, channels: 3, data: crop.image } };
-    const rgbJob = await prepareEngineJob(rgb, resolveParams({ prompt: '' }), 'classic');
+    const rgbJob = await prepareEngineJob(regionJob(rgb, resolveParams({ prompt: '' }), 'classic'));
     expect(rgbJob.image).not.toBe(crop.image);
     expect(Array.from(rgbJob.image)).toEqual(Array.from(crop.image));
   });
@@ -70,7 +75,7 @@ describe('resampling around the engine', () => {
   it('brings a working-size result back to the crop size and keeps unmasked bytes exact', async () => {
     const inputs = inputsOf(150, 100);
     const generated = { seed: 1, width: 1216, height: 832, rgb: new Uint8Array(1216 * 832 * 3).fill(9) };
-    const result = await compositeResult(generated, inputs, maskBounds(inputs.mask)!);
+    const result = await compositeResult(generated, inputs, maskBounds(inputs.mask.data, 150, 100)!);
     expect([result.pixels.width, result.pixels.height, result.pixels.channels]).toEqual([150, 100, 4]);
     for (let p = 0; p < 150 * 100; p++) {
       const m = inputs.mask.data[p];
@@ -85,8 +90,9 @@ describe('mask bounds and region resampling', () => {
     const mask = new Uint8Array(10 * 6);
     mask[2 * 10 + 3] = 1;
     mask[4 * 10 + 7] = 200;
-    expect(maskBounds({ width: 10, height: 6, channels: 1, data: mask })).toEqual({ x: 3, y: 2, width: 5, height: 3 });
-    expect(maskBounds({ width: 10, height: 6, channels: 1, data: new Uint8Array(60) })).toBeNull();
+    expect(maskBounds(mask, 10, 6)).toEqual({ x: 3, y: 2, width: 5, height: 3 });
+    expect(maskBounds(mask, 10, 6, 128)).toEqual({ x: 7, y: 4, width: 1, height: 1 });
+    expect(maskBounds(new Uint8Array(60), 10, 6)).toBeNull();
   });
 
   it('resamples a region exactly as the same region of the whole resize', async () => {
@@ -146,11 +152,11 @@ describe('blending switches in the region steps', () => {
 
   it('turns soft-edge denoising on for a feathered selection on sdxl, unless the client turns it off', async () => {
     const on = resolveParams({ prompt: 'x' });
-    expect((await prepareEngineJob(feathered(96, 64), on, 'sdxl')).softInpainting).toBe(true);
-    expect((await prepareEngineJob(feathered(96, 64), resolveParams({ prompt: 'x', softInpainting: false }), 'sdxl')).softInpainting).toBe(false);
-    expect((await prepareEngineJob(feathered(96, 64), on, 'classic')).softInpainting).toBe(false);
+    expect((await prepareEngineJob(regionJob(feathered(96, 64), on, 'sdxl'))).softInpainting).toBe(true);
+    expect((await prepareEngineJob(regionJob(feathered(96, 64), resolveParams({ prompt: 'x', softInpainting: false }), 'sdxl'))).softInpainting).toBe(false);
+    expect((await prepareEngineJob(regionJob(feathered(96, 64), on, 'classic'))).softInpainting).toBe(false);
     // makeCrop's selection is hard: resampling softens its edges at the working size, which must not count.
-    expect((await prepareEngineJob(inputsOf(96, 64), on, 'sdxl')).softInpainting).toBe(false);
+    expect((await prepareEngineJob(regionJob(inputsOf(96, 64), on, 'sdxl'))).softInpainting).toBe(false);
   });
 
   it('colour-matches the fill before compositing when asked', async () => {
@@ -159,7 +165,7 @@ describe('blending switches in the region steps', () => {
     const rgb = new Uint8Array(width * height * 3);
     for (let p = 0; p < width * height; p++) for (let c = 0; c < 3; c++) rgb[p * 3 + c] = Math.min(255, inputs.image.data[p * 4 + c] + 25);
     const generated = { seed: 1, width, height, rgb };
-    const bounds = maskBounds(inputs.mask)!;
+    const bounds = maskBounds(inputs.mask.data, width, height)!;
     const error = (result: Uint8Array) => {
       let worst = 0;
       for (let p = 0; p < width * height; p++) {

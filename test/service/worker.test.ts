@@ -2,13 +2,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
 import { CancelledError } from '../../service/errors';
-import type { EngineJob } from '../../service/engine-io';
+import type { Pixels } from '../../service/imaging/pixels';
+import type { RegionJob } from '../../service/jobs/region';
 import { silentLogger } from '../../service/log';
 import { CancelFlag } from '../../service/worker/cancel-flag';
 import { EngineWorkerHost, WorkerCrashedError } from '../../service/worker/engine-host';
 import { FAKE_ENGINE_MODULE, makeCrop, rawJobForm, startTestService, submit, waitForJob } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
+
+/** A one-step job for the fake engines (the prompt picks their behaviour); the working size defaults to the crop's. */
+function regionJob(image: Pixels, mask: Pixels, prompt: string, seeds: number[], working = { width: image.width, height: image.height }): RegionJob {
+  const settings = { negativePrompt: undefined, steps: 1, guidance: 1, guidanceRescale: 0, strength: 1, scheduler: 'euler' as const };
+  return { image, mask, working, prompt, seeds, ...settings, softInpainting: false, colourMatch: false, prefill: false };
+}
 const crop = makeCrop(40, 40, 3);
 
 async function health(service: Service): Promise<Health> {
@@ -58,20 +65,8 @@ describe('engine worker failures', () => {
 describe('engine worker host', () => {
   it('pauses after a crash loop, and a run waiting for that restart ends cancelled when the host closes', async () => {
     const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
-    const job = (prompt: string): EngineJob => ({
-      width: 8,
-      height: 8,
-      image: new Uint8Array(8 * 8 * 3),
-      mask: new Uint8Array(8 * 8).fill(255),
-      prompt,
-      negativePrompt: undefined,
-      steps: 1,
-      guidance: 1,
-      guidanceRescale: 0,
-      strength: 1,
-      scheduler: 'euler',
-      seeds: [1],
-    });
+    const job = (prompt: string) =>
+      regionJob({ width: 8, height: 8, channels: 3, data: new Uint8Array(8 * 8 * 3) }, { width: 8, height: 8, channels: 1, data: new Uint8Array(8 * 8).fill(255) }, prompt, [1]);
     const options = () => ({ cancel: new CancelFlag(), onProgress: () => {} });
     await expect(host.run('classic', job('crash'), options())).rejects.toBeInstanceOf(WorkerCrashedError);
     await expect(host.run('classic', job('crash'), options())).rejects.toBeInstanceOf(WorkerCrashedError);
@@ -81,5 +76,36 @@ describe('engine worker host', () => {
     await host.close();
     await expect(waiting).rejects.toBeInstanceOf(CancelledError);
     expect(host.workerStatus().state).toBe('stopped');
+  });
+});
+
+describe('engine worker runs', () => {
+  it('move the crop into the worker and the composited crop-sized results back, without copies', async () => {
+    const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
+    try {
+      const source = makeCrop(40, 30, 4);
+      const original = source.image.slice();
+      const job = regionJob({ width: 40, height: 30, channels: 4, data: source.image }, { width: 40, height: 30, channels: 1, data: source.mask }, 'x', [5, 6], {
+        width: 64,
+        height: 48,
+      });
+      const output = await host.run('classic', job, { cancel: new CancelFlag(), onProgress: () => {} });
+      // Transferred, not cloned: the main thread's views are detached.
+      expect(source.image.byteLength).toBe(0);
+      expect(source.mask.byteLength).toBe(0);
+      expect(output.results.map((r) => [r.seed, r.pixels.width, r.pixels.height, r.pixels.channels])).toEqual([
+        [5, 40, 30, 4],
+        [6, 40, 30, 4],
+      ]);
+      const mask = makeCrop(40, 30, 4).mask;
+      for (const result of output.results) {
+        for (let p = 0; p < 40 * 30; p++) {
+          if (mask[p] === 0) expect(Array.from(result.pixels.data.subarray(p * 4, p * 4 + 4))).toEqual(Array.from(original.subarray(p * 4, p * 4 + 4)));
+        }
+      }
+      expect(output.timings.engine).toBeGreaterThan(0);
+    } finally {
+      await host.close();
+    }
   });
 });

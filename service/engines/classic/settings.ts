@@ -24,6 +24,11 @@ export interface ClassicSettings {
   finestSearchRadius: number;
   /** Vote weights exp(−d / 2σ²) with σ² this percentile of the level's patch distances (Wexler et al. use 75 %). */
   weightPercentile: number;
+  /**
+   * The fill sees the hole's bounds grown by the hole's longer side, and by at least this many pixels (fill-region.ts):
+   * enough context for the coarse levels of a small hole, without planning the whole crop for it.
+   */
+  minContextMargin: number;
 }
 
 export const DEFAULT_CLASSIC_SETTINGS: ClassicSettings = {
@@ -36,4 +41,5 @@ export const DEFAULT_CLASSIC_SETTINGS: ClassicSettings = {
   finestIterations: 1,
   finestSearchRadius: 16,
   weightPercentile: 0.75,
+  minContextMargin: 64,
 };

@@ -30,6 +30,24 @@ export interface EngineStatus {
   reason: string | null;
   /** The GPU provider self-test's verdict in one line (additive; absent on CPU and for engines without a provider). */
   providerCheck?: string;
+  /** Which model it runs, once its source is resolved (additive; older services omit it). */
+  identity?: ModelIdentity | null;
+}
+
+/** A model as users name it: what it is called, what it was given as, how its weights are stored. */
+export interface ModelIdentity {
+  name: string;
+  /** An ONNX export, a diffusers folder (or Hugging Face cache entry), or a single-file checkpoint. */
+  format: 'onnx' | 'diffusers' | 'single-file';
+  /** Storage precision of the source weights, e.g. "fp16", "fp32", "bf16"; null for an ONNX export. */
+  weights: string | null;
+}
+
+const FORMAT_WORDS: Record<ModelIdentity['format'], string> = { onnx: 'ONNX export', diffusers: 'diffusers', 'single-file': 'single file' };
+
+/** "name (single file, fp16 weights)": how the panel and doctor name a model. */
+export function describeModel(identity: ModelIdentity): string {
+  return `${identity.name} (${FORMAT_WORDS[identity.format]}${identity.weights ? `, ${identity.weights} weights` : ''})`;
 }
 
 export interface QueueStatus {

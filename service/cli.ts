@@ -1,7 +1,8 @@
 /**
  * `genfill serve | inpaint | doctor | model` — the command line. `serve` runs the HTTP service; `inpaint` runs one job
  * in-process (same worker host and imaging code, no server); `doctor` checks the model folder and the execution
- * providers; `model install` downloads a model from Hugging Face. Commands are a table; each returns its exit code.
+ * providers; `model install` downloads a model from Hugging Face, `model convert` builds its ONNX graphs into a folder.
+ * Commands are a table; each returns its exit code.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { extname } from 'node:path';
@@ -9,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { GenfillError } from '../core/errors';
 import { EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../core/params';
+import { describeModel } from '../core/protocol';
 import type { JobParams } from '../core/protocol';
 import { ConfigError, configHelp, parseArgsOptions, resolveConfig, type ServiceConfig } from './config';
 import { MODEL_EXPORT_COMMAND, missingModelHelp } from './engines/sdxl/model-help';
@@ -100,6 +102,7 @@ const INPAINT_OPTIONS = {
   'no-soft-inpainting': { type: 'boolean' },
   'no-color-match': { type: 'boolean' },
   model: { type: 'string' },
+  'config-from': { type: 'string' },
   provider: { type: 'string' },
   'low-memory': { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -125,7 +128,8 @@ Fills the white part of the mask, without a server. With --variations N > 1 writ
                       (then SDXL over it when a model is given)
   --no-soft-inpainting  plain diffusers denoising for a feathered mask (default: soft-edge denoising)
   --no-color-match    no colour match of the fill to its surroundings
-  --model DIR         SDXL model folder (env GENFILL_MODEL)
+  --model SOURCE      SDXL model: folder, HF repo id or .safetensors (env GENFILL_MODEL)
+  --config-from DIR   diffusers folder whose configs a single-file model uses (env GENFILL_CONFIG_FROM)
   --provider NAME     execution provider (env GENFILL_PROVIDER)
   --low-memory        release the text encoders after encoding (less RAM)
   --quiet             no progress output`;
@@ -214,6 +218,7 @@ async function inpaint(args: string[], io: CliIo): Promise<number> {
     env: io.env,
     overrides: {
       ...(values.model !== undefined && { modelDir: values.model }),
+      ...(values['config-from'] !== undefined && { modelConfigFrom: values['config-from'] }),
       ...(values.provider !== undefined && { provider: values.provider as ServiceConfig['provider'] }),
       ...(values['low-memory'] && { lowMemory: true }),
     },
@@ -276,8 +281,9 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model DIR] [--check-provider NAME]
-Checks the SDXL model folder (env GENFILL_MODEL) and the execution providers, and says what to fix.
+const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR] [--graph-dtype fp32|fp16] [--check-provider NAME]
+Checks the SDXL model (env GENFILL_MODEL: an ONNX export or diffusers folder, a Hugging Face repo id in the local
+cache, or a single-file .safetensors, whose graphs it then builds) and the execution providers, and says what to fix.
 --check-provider NAME runs the provider self-test (a small graph of the ops an SDXL export uses, on NAME and on CPU,
 compared op by op) and prints its verdict.
 Exit code 1 when the model folder is broken or the checked provider cannot be used.`;
@@ -285,12 +291,14 @@ Exit code 1 when the model folder is broken or the checked provider cannot be us
 async function doctor(args: string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { model: { type: 'string' }, 'check-provider': { type: 'string' }, help: { type: 'boolean' } },
+    options: { model: { type: 'string' }, 'config-from': { type: 'string' }, 'graph-dtype': { type: 'string' }, 'check-provider': { type: 'string' }, help: { type: 'boolean' } },
     strict: true,
     allowPositionals: false,
   });
   if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
   const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
+  const configFrom = values['config-from'] ?? io.env.GENFILL_CONFIG_FROM;
+  const compute = (values['graph-dtype'] ?? io.env.GENFILL_GRAPH_DTYPE) === 'fp16' ? 'float16' : 'float32';
   const { inspectModelFolder } = await import('./pipeline/model-folder');
   const { describeExecutionProviders } = await import('./runtime/providers');
   const { createOrtRuntime } = await import('./runtime/ort-runtime');
@@ -303,8 +311,20 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
     say(io.stdout, 'Model: none configured (the classic fill works without one)');
     fixes.push(missingModelHelp());
   } else {
-    const report = await inspectModelFolder(modelDir);
-    say(io.stdout, `Model: ${modelDir}: ${report.ok ? 'OK' : 'BROKEN'}`);
+    const { resolveModelSource } = await import('./models/model-source');
+    const progress = progressReporter(io.stderr, false);
+    let resolved: Awaited<ReturnType<typeof resolveModelSource>>;
+    try {
+      resolved = await resolveModelSource(modelDir, { configFrom, compute, onProgress: (done, total, label) => progress.update(done / total, label) });
+    } catch (error) {
+      say(io.stdout, `Model: ${modelDir}: BROKEN\n  ✗ ${(error as Error).message}`);
+      return 1;
+    } finally {
+      progress.done();
+    }
+    const report = await inspectModelFolder(resolved.dir);
+    say(io.stdout, `Model: ${describeModel(resolved.identity)}: ${report.ok ? 'OK' : 'BROKEN'}`);
+    if (resolved.dir !== modelDir) say(io.stdout, `  graphs built by genfill in ${resolved.dir}`);
     if (report.summary.pipelineClass) say(io.stdout, `  pipeline ${report.summary.pipelineClass}, UNet in-channels ${report.summary.unetInChannels ?? '?'}`);
     for (const problem of report.problems) say(io.stdout, `  ✗ ${problem}`);
     if (!report.ok) {
@@ -382,8 +402,51 @@ async function modelInstall(args: string[], io: CliIo): Promise<number> {
   }
 }
 
+// model: convert (build the ONNX graphs into a folder)
+
+const MODEL_CONVERT_HELP = `genfill model convert <source> --out <dir> [--config-from <diffusers folder>] [--variant fp32|fp16]
+                      [--graph-dtype fp32|fp16]
+Builds the ONNX graphs of an SDXL inpainting model — a diffusers folder, a Hugging Face repo id in the local cache, or
+a single-file .safetensors (configs: SDXL inpainting's own, or --config-from) — into an optimum-layout folder that
+--model <dir> loads. Weights are hard-linked into <dir>, not copied (copied once where a hard link is impossible).
+--variant picks a diffusers folder's weight files; --graph-dtype the graphs' precision (fp16: for GPU providers; the
+VAE stays fp32).`;
+
+async function modelConvert(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { out: { type: 'string' }, 'config-from': { type: 'string' }, variant: { type: 'string' }, 'graph-dtype': { type: 'string' }, help: { type: 'boolean' } },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (values.help) return say(io.stdout, MODEL_CONVERT_HELP), 0;
+  if (positionals.length !== 1 || !values.out) return say(io.stderr, MODEL_CONVERT_HELP), 2;
+  for (const flag of ['variant', 'graph-dtype'] as const) {
+    const value = values[flag];
+    if (value !== undefined && value !== 'fp32' && value !== 'fp16') return say(io.stderr, `--${flag} must be fp32 or fp16, not ${value}`), 2;
+  }
+  const { existsSync } = await import('node:fs');
+  const { resolve } = await import('node:path');
+  const { planFor } = await import('./models/model-source');
+  const { writeGraphFolder } = await import('./models/graph-folder');
+  const out = resolve(values.out);
+  if (existsSync(out)) return say(io.stderr, `genfill model convert: ${out} already exists; choose a new folder (nothing is overwritten)`), 1;
+  const plan = planFor(positionals[0], { configFrom: values['config-from'], variant: values.variant as 'fp32' | 'fp16' | undefined });
+  if ('onnx' in plan) return say(io.stderr, `genfill model convert: ${plan.onnx} is already an ONNX export; use it with --model as it is`), 1;
+  const progress = progressReporter(io.stderr, false);
+  const started = Date.now();
+  try {
+    await writeGraphFolder(plan, out, { compute: values['graph-dtype'] === 'fp16' ? 'float16' : 'float32', onProgress: (done, total, label) => progress.update(done / total, label), log: (line) => say(io.stderr, line) });
+  } finally {
+    progress.done();
+  }
+  say(io.stdout, `${out}: ${describeModel(plan.identity)} in ${((Date.now() - started) / 1000).toFixed(1)} s\nUse it: npm start -- --model ${out}`);
+  return 0;
+}
+
 const MODEL_COMMANDS: Record<string, { run: Command; summary: string }> = {
   install: { run: modelInstall, summary: 'install [repo-id]  download an SDXL inpainting model from Hugging Face' },
+  convert: { run: modelConvert, summary: 'convert <source> --out <dir>  build its ONNX graphs into a folder (diffusers folder, repo id, .safetensors)' },
 };
 
 const MODEL_HELP = `genfill model <command>: get an SDXL inpainting model
@@ -405,7 +468,7 @@ const HELP = `genfill: local generative fill (SDXL inpainting or classic fill) f
 Usage:
   genfill serve [options]     run the local service (npm start)
   genfill inpaint [options]   fill one image from the command line, no server needed
-  genfill doctor [--model D]  check the model folder and the execution providers
+  genfill doctor [--model M]  check the model and the execution providers
   genfill model install       download the SDXL inpainting model (≈7 GB, resumable) into the Hugging Face cache
   genfill <command> --help    options of a command (flags, environment variables, defaults)`;
 

@@ -13,8 +13,12 @@ export interface ServiceConfig {
   host: string;
   /** 0 = an ephemeral port (tests). */
   port: number;
-  /** Folder of the optimum-exported SDXL inpainting model; null = classic engine only. */
+  /** The SDXL inpainting model (ONNX export, diffusers folder, HF repo id, or .safetensors); null = classic engine only. */
   modelDir: string | null;
+  /** Diffusers folder whose configs and tokenizers a single-file --model uses (default: SDXL-inpaint's own). */
+  modelConfigFrom: string | null;
+  /** Precision of the graphs genfill builds from PyTorch-format weights (UNet and text encoders; the VAE stays fp32). */
+  graphDtype: 'fp32' | 'fp16';
   provider: ExecutionProviderChoice;
   /** Required when binding a non-loopback address; then every /v1 route but health needs `Bearer <token>`. */
   token: string | null;
@@ -63,6 +67,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   host: DEFAULT_HOST,
   port: DEFAULT_PORT,
   modelDir: null,
+  modelConfigFrom: null,
+  graphDtype: 'fp32',
   provider: 'auto',
   token: null,
   allowedHosts: [],
@@ -81,7 +87,9 @@ export const DEFAULT_CONFIG: ServiceConfig = {
 export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { key: 'port', flag: 'port', env: 'GENFILL_PORT', kind: 'int', valueName: 'N', description: 'TCP port (0 = any free port)' },
   { key: 'host', flag: 'host', env: 'GENFILL_HOST', kind: 'string', valueName: 'ADDR', description: 'address to bind; anything but loopback requires --token' },
-  { key: 'modelDir', flag: 'model', env: 'GENFILL_MODEL', kind: 'string', valueName: 'DIR', description: 'SDXL inpainting model folder (optimum ONNX export); none = classic fill only' },
+  { key: 'modelDir', flag: 'model', env: 'GENFILL_MODEL', kind: 'string', valueName: 'SOURCE', description: 'SDXL inpainting model: ONNX export or diffusers folder, Hugging Face repo id (local cache), or single-file .safetensors; none = classic fill only' },
+  { key: 'modelConfigFrom', flag: 'config-from', env: 'GENFILL_CONFIG_FROM', kind: 'string', valueName: 'DIR', description: 'diffusers folder whose configs a single-file --model uses (default: SDXL inpainting\'s)' },
+  { key: 'graphDtype', flag: 'graph-dtype', env: 'GENFILL_GRAPH_DTYPE', kind: 'string', valueName: 'fp32|fp16', description: 'precision of graphs genfill builds (UNet, text encoders; VAE stays fp32): fp16 halves GPU memory, fp32 for CPU' },
   { key: 'provider', flag: 'provider', env: 'GENFILL_PROVIDER', kind: 'string', valueName: 'NAME', description: `execution provider: ${EXECUTION_PROVIDERS.join('|')}` },
   { key: 'token', flag: 'token', env: 'GENFILL_TOKEN', kind: 'string', valueName: 'SECRET', description: 'require "Authorization: Bearer SECRET" on every /v1 route but health' },
   { key: 'allowedHosts', flag: 'allowed-host', env: 'GENFILL_ALLOWED_HOSTS', kind: 'list', valueName: 'NAME', description: 'extra accepted Host header name (repeatable; env: comma-separated)' },
@@ -106,6 +114,8 @@ const configSchema = z.strictObject({
   host: z.string().min(1),
   port: z.number().int().min(0).max(65535),
   modelDir: z.string().min(1).nullable(),
+  modelConfigFrom: z.string().min(1).nullable(),
+  graphDtype: z.enum(['fp32', 'fp16']),
   provider: z.enum(EXECUTION_PROVIDERS),
   token: z.string().min(8, 'a token needs at least 8 characters').nullable(),
   allowedHosts: z.array(

@@ -31,6 +31,8 @@ export interface StartOptions {
 export function engineSettings(config: ServiceConfig): EngineSettings {
   return {
     modelDir: config.modelDir,
+    modelConfigFrom: config.modelConfigFrom,
+    graphDtype: config.graphDtype,
     provider: config.provider,
     lowMemory: config.lowMemory,
     batchVariations: config.batchVariations,

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { describeModel } from '../../core/protocol';
 import type { Connection } from '../state/store';
 import { Button } from './spectrum/Button';
 import { TextField } from './spectrum/TextField';
@@ -31,7 +32,8 @@ function describe(connection: Connection): string {
       const { health } = connection;
       const engine = health.engines.find((e) => e.name === health.defaultEngine);
       if (!engine) return `Connected to genfill ${health.version}, but no engine can run: ${health.engines.map((e) => e.reason).filter(Boolean).join(' ')}`;
-      const details = [engine.model, engine.provider, engine.dtype].filter(Boolean).join(', ');
+      const model = engine.identity ? describeModel(engine.identity) : engine.model;
+      const details = [model, engine.provider, engine.dtype].filter(Boolean).join(', ');
       return `Connected to genfill ${health.version} · ${engine.name}${details ? ` (${details})` : ''}`;
     }
   }

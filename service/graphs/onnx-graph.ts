@@ -8,12 +8,15 @@ const { onnx } = onnxProto;
 const IR_VERSION = 8;
 /** Opset 17: ReduceMean still takes `axes` as an attribute, everything used here exists. */
 export const OPSET = 17;
+const CONTRIB_DOMAIN = 'com.microsoft';
 
-export type ElemType = 'float32' | 'float16' | 'int64';
+export type ElemType = 'float32' | 'float16' | 'bfloat16' | 'int32' | 'int64';
 
-const ONNX_TYPE: Record<ElemType, number> = {
+export const ONNX_TYPE: Record<ElemType, number> = {
   float32: onnx.TensorProto.DataType.FLOAT,
   float16: onnx.TensorProto.DataType.FLOAT16,
+  bfloat16: onnx.TensorProto.DataType.BFLOAT16,
+  int32: onnx.TensorProto.DataType.INT32,
   int64: onnx.TensorProto.DataType.INT64,
 };
 
@@ -31,6 +34,21 @@ interface Initializer {
   type: ElemType;
   dims: readonly number[];
   bytes: Uint8Array;
+}
+
+/** A byte range of a file beside the model that holds one tensor (e.g. inside a `.safetensors`), read in place. */
+export interface ExternalTensor {
+  /** File name relative to the model's folder (ONNX refuses paths that leave it). */
+  location: string;
+  offset: number;
+  length: number;
+}
+
+interface ExternalInitializer {
+  name: string;
+  type: ElemType;
+  dims: readonly number[];
+  external: ExternalTensor;
 }
 
 /** Where initializers go when a model is written with external data (as optimum's `model.onnx_data`). */
@@ -73,8 +91,10 @@ export class GraphBuilder {
   private readonly inputs: ValueSpec[] = [];
   private readonly outputs: ValueSpec[] = [];
   private readonly initializers: Initializer[] = [];
+  private readonly externals: ExternalInitializer[] = [];
   private readonly nodes: InstanceType<typeof onnx.NodeProto>[] = [];
   private counter = 0;
+  private usesContrib = false;
 
   constructor(private readonly graphName: string) {}
 
@@ -99,11 +119,36 @@ export class GraphBuilder {
     return this.initializer(hint, 'int64', dims, bytesOf(BigInt64Array.from(data.map((v) => BigInt(v)))));
   }
 
+  /** A constant of any type from its little-endian bytes. */
+  constant(bytes: Uint8Array, type: ElemType, dims: readonly number[], hint = 'const'): string {
+    return this.initializer(hint, type, dims, bytes);
+  }
+
+  /** An initializer whose bytes stay in a file beside the model (ONNX external data); nothing is read or copied. */
+  externalInitializer(name: string, type: ElemType, dims: readonly number[], external: ExternalTensor): string {
+    this.externals.push({ name, type, dims, external });
+    return name;
+  }
+
   /** Adds a node and returns the name of its (single) output. */
   op(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputName?: string): string {
-    const out = outputName ?? this.fresh(opType);
+    return this.opMulti(opType, inputs, 1, attrs, outputName === undefined ? undefined : [outputName])[0];
+  }
+
+  /** Adds a node with `outputs` outputs (e.g. Split) and returns their names. */
+  opMulti(opType: string, inputs: readonly string[], outputs: number, attrs: Record<string, AttrValue> = {}, names?: readonly string[]): string[] {
+    const out = names ? [...names] : Array.from({ length: outputs }, () => this.fresh(opType));
     const attributes = Object.entries(attrs).map(([name, value]) => attribute(name, value));
-    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: [out], name: `${out}_node`, attribute: attributes }));
+    this.nodes.push(onnx.NodeProto.create({ opType, input: [...inputs], output: out, name: `${out[0]}_node`, attribute: attributes }));
+    return out;
+  }
+
+  /** A node of onnxruntime's contrib domain (com.microsoft, e.g. MultiHeadAttention). */
+  contribOp(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}): string {
+    const out = this.fresh(opType);
+    const attributes = Object.entries(attrs).map(([name, value]) => attribute(name, value));
+    this.nodes.push(onnx.NodeProto.create({ opType, domain: CONTRIB_DOMAIN, input: [...inputs], output: [out], name: `${out}_node`, attribute: attributes }));
+    this.usesContrib = true;
     return out;
   }
 
@@ -117,7 +162,7 @@ export class GraphBuilder {
     return to === 'float32' ? value : this.op('Cast', [value], { to: { i: ONNX_TYPE[to] } }, name);
   }
 
-  encode(externalData?: ExternalDataOptions): EncodedModel {
+  encode(externalData?: ExternalDataOptions, producerName = 'genfill-tiny-sdxl'): EncodedModel {
     const chunks: Uint8Array[] = [];
     let offset = 0;
     const initializer = this.initializers.map((init) => {
@@ -136,6 +181,22 @@ export class GraphBuilder {
       offset += init.bytes.byteLength;
       return onnx.TensorProto.create({ ...base, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: entry });
     });
+    for (const init of this.externals) {
+      const entry = [
+        { key: 'location', value: init.external.location },
+        { key: 'offset', value: String(init.external.offset) },
+        { key: 'length', value: String(init.external.length) },
+      ];
+      initializer.push(
+        onnx.TensorProto.create({
+          name: init.name,
+          dataType: ONNX_TYPE[init.type],
+          dims: [...init.dims],
+          dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+          externalData: entry,
+        }),
+      );
+    }
     const graph = onnx.GraphProto.create({
       name: this.graphName,
       node: this.nodes,
@@ -145,8 +206,8 @@ export class GraphBuilder {
     });
     const model = onnx.ModelProto.create({
       irVersion: IR_VERSION,
-      opsetImport: [{ domain: '', version: OPSET }],
-      producerName: 'genfill-tiny-sdxl',
+      opsetImport: this.usesContrib ? [{ domain: '', version: OPSET }, { domain: CONTRIB_DOMAIN, version: 1 }] : [{ domain: '', version: OPSET }],
+      producerName,
       graph,
     });
     const encoded: EncodedModel = { model: onnx.ModelProto.encode(model).finish() };

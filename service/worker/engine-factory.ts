@@ -21,6 +21,8 @@ const BUILDERS: Record<EngineName, EngineBuilder> = {
     return createSdxlEngine({
       runtime: createOrtRuntime(),
       modelDir: settings.modelDir,
+      configFrom: settings.modelConfigFrom ?? undefined,
+      graphDtype: settings.graphDtype,
       provider: settings.provider,
       lowMemory: settings.lowMemory,
       batchVariations: settings.batchVariations,

@@ -11,6 +11,10 @@ import type { LogLevel } from '../log';
 /** Everything the worker needs to build its engines (workerData). */
 export interface EngineSettings {
   modelDir: string | null;
+  /** Configs for a single-file model (see ServiceConfig.modelConfigFrom). */
+  modelConfigFrom?: string | null;
+  /** Precision of graphs genfill builds (see ServiceConfig.graphDtype). */
+  graphDtype?: 'fp32' | 'fp16';
   provider: ExecutionProviderChoice;
   lowMemory: boolean;
   batchVariations: boolean;

@@ -1,5 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../service/engines/engine';
 import { createSdxlEngine } from '../../service/engines/sdxl/index';
@@ -32,7 +32,15 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
       const first = await engine.run(solidJob({ seeds: [1, 2] }), context);
       expect(context.events[0]).toMatchObject({ phase: 'loading', variation: null, step: 0 });
       expect(first.images.map((i) => i.seed)).toEqual([1, 2]);
-      expect(engine.status()).toEqual({ name: 'sdxl', state: 'ready', model: model.dir, provider: 'cpu', dtype: 'fp16', reason: null });
+      expect(engine.status()).toEqual({
+        name: 'sdxl',
+        state: 'ready',
+        model: model.dir,
+        provider: 'cpu',
+        dtype: 'fp16',
+        reason: null,
+        identity: { name: basename(model.dir), format: 'onnx', weights: null },
+      });
       const second = await engine.run(solidJob({ seeds: [1] }), recordingContext());
       expect(Buffer.from(second.images[0].rgb).equals(Buffer.from(first.images[0].rgb))).toBe(true);
       expect(lines.some((l) => l.includes('ready on cpu'))).toBe(true);
@@ -60,7 +68,7 @@ describe.skipIf(!tokenizerFilesAvailable())('createSdxlEngine', () => {
     await settled(engine);
     const status = engine.status();
     expect(status.state).toBe('failed');
-    expect(status.reason).toMatch(/does not exist or is not a folder/);
+    expect(status.reason).toMatch(/genfill-model does not exist \(a folder, a \.safetensors file, or a Hugging Face repo id/);
     await expect(engine.run(solidJob(), recordingContext())).rejects.toThrow(/does not exist/);
     await engine.dispose();
   });

@@ -63,6 +63,21 @@ describe('panel (DOM)', () => {
     expect(a.generate).toHaveBeenCalledTimes(1);
   });
 
+  it('idle: names the SDXL model it runs — name, source format, weights — rather than its cache path', () => {
+    const sdxl = {
+      name: 'sdxl' as const,
+      state: 'ready' as const,
+      model: 'juggernaut-inpaint.safetensors',
+      provider: 'cuda',
+      dtype: 'fp32',
+      reason: null,
+      identity: { name: 'juggernaut-inpaint.safetensors', format: 'single-file' as const, weights: 'fp16' },
+    };
+    const state: PanelState = { ...base, connection: { ...base.connection, health: healthy({ engines: [sdxl], defaultEngine: 'sdxl' }) } as PanelState['connection'] };
+    render(<App state={state} actions={actions()} />);
+    expect(screen.getByTestId('connection-text').textContent).toBe('Connected to genfill 0.1.0 · sdxl (juggernaut-inpaint.safetensors (single file, fp16 weights), cuda, fp32)');
+  });
+
   it('idle: typing a prompt and opening the advanced settings reach the store', () => {
     const a = actions();
     render(<App state={base} actions={a} />);

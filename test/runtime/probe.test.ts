@@ -1,6 +1,6 @@
 // The provider self-test: its graph's outputs on CPU against the math done here in plain loops, and the verdicts.
 import { describe, expect, it } from 'vitest';
-import { buildProbeGraph, PROBE_CHECKS, PROBE_CONV_OUT, PROBE_EPSILON, probeParameters } from '../../service/runtime/probe/probe-graph';
+import { buildProbeGraph, PROBE_CHECKS, MHA_HEADS, PROBE_CONV_OUT, PROBE_EPSILON, probeParameters } from '../../service/runtime/probe/probe-graph';
 import { checkProvider, compareOutputs, verdictOf } from '../../service/runtime/probe/provider-check';
 import type { CheckResult } from '../../service/runtime/probe/provider-check';
 import { createOrtRuntime } from '../../service/runtime/ort-runtime';
@@ -73,6 +73,8 @@ function expected(): Record<string, number[]> {
   const keys = contextRows.map((r) => project(r, p.wk));
   const vals = contextRows.map((r) => project(r, p.wv));
   const attention: number[] = [];
+  const mha: number[] = [];
+  const gemm: number[] = [];
   const layerNorm: number[] = [];
   for (let t = 0; t < T; t++) {
     const q = project(token(t), p.wq);
@@ -81,6 +83,16 @@ function expected(): Record<string, number[]> {
     const weights = scores.map((s) => Math.exp(s - top));
     const total = weights.reduce((a, b) => a + b, 0);
     for (let j = 0; j < HEAD; j++) attention.push(vals.reduce((sum, v, r) => sum + (weights[r] / total) * v[j], 0));
+    const headDim = HEAD / MHA_HEADS;
+    for (let h = 0; h < MHA_HEADS; h++) {
+      const dims = Array.from({ length: headDim }, (_, d) => h * headDim + d);
+      const headScores = keys.map((k) => dims.reduce((sum, d) => sum + k[d] * q[d], 0) / Math.sqrt(headDim));
+      const headTop = Math.max(...headScores);
+      const headWeights = headScores.map((s) => Math.exp(s - headTop));
+      const headTotal = headWeights.reduce((a, b) => a + b, 0);
+      for (const d of dims) mha.push(vals.reduce((sum, v, r) => sum + (headWeights[r] / headTotal) * v[d], 0));
+    }
+    for (let j = 0; j < HEAD; j++) gemm.push(token(t).reduce((sum, v, c) => sum + v * p.gemmWeight[j * C + c], p.gemmBias[j]));
     const row = token(t);
     const mean = row.reduce((a, b) => a + b, 0) / C;
     const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / C;
@@ -94,6 +106,8 @@ function expected(): Record<string, number[]> {
     conv9x3: conv,
     group_norm: groupNorm,
     attention,
+    mha,
+    gemm,
     layer_norm: layerNorm,
     gelu: x.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
     silu: x.map((v) => v / (1 + Math.exp(-v))),

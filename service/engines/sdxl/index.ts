@@ -8,6 +8,7 @@ import type { EngineStatus } from '../../../core/protocol';
 import type { EngineJob, EngineOutput, EngineRunContext } from '../../engine-io';
 import { EngineError } from '../../errors';
 import { inpaint } from '../../pipeline/inpaint';
+import { resolveModelSource } from '../../models/model-source';
 import { loadModelFolder } from '../../pipeline/model-folder';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
 import type { Runtime } from '../../runtime/runtime';
@@ -16,6 +17,10 @@ import { loadOnFirstWorkingProvider } from './provider-choice';
 
 export interface SdxlEngineOptions {
   modelDir: string;
+  /** Diffusers folder whose configs a single-file model uses. */
+  configFrom?: string;
+  /** Precision of graphs built from PyTorch-format weights (default fp32). */
+  graphDtype?: 'fp32' | 'fp16';
   provider: ExecutionProviderChoice;
   /** Release text-encoder sessions after encoding, recreate when needed. */
   lowMemory: boolean;
@@ -33,9 +38,19 @@ function messageOf(error: unknown): string {
 /** Returns immediately; loading starts in the background and status() reports loading → ready | failed. run() waits for loading. */
 export function createSdxlEngine(options: SdxlEngineOptions): Engine {
   const log = options.log ?? (() => undefined);
-  let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null };
+  let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null, identity: null };
   let disposed = false;
-  const loading: Promise<SdxlModels> = loadModelFolder(options.modelDir)
+  // A diffusers folder, HF repo id or single file becomes an optimum-layout folder first (graphs built once, cached).
+  const loading: Promise<SdxlModels> = Promise.resolve()
+    .then(() => resolveModelSource(options.modelDir, {
+      configFrom: options.configFrom,
+      compute: options.graphDtype === 'fp16' ? 'float16' : 'float32',
+      log: (line) => log(`sdxl: ${line}`),
+    }))
+    .then((resolved) => {
+      status = { ...status, identity: resolved.identity };
+      return loadModelFolder(resolved.dir);
+    })
     .then((folder) => loadOnFirstWorkingProvider(options.runtime, folder, options.provider, options.lowMemory, log))
     .then(({ models, providerCheck }) => {
       status = { ...status, state: 'ready', provider: models.provider, dtype: models.dtype, ...(providerCheck === null ? {} : { providerCheck }) };

@@ -13,6 +13,7 @@ const SIDE = 8;
 const TOKENS = SIDE * SIDE;
 const GROUPS = 3;
 const HEAD = 8;
+export const MHA_HEADS = 2;
 /** Output channels of the probe's conv: a multiple of 32 like SDXL's 320, so the kernel takes the same code path. */
 export const PROBE_CONV_OUT = 32;
 export const PROBE_EPSILON = 1e-5;
@@ -29,6 +30,8 @@ export const PROBE_CHECKS: readonly ProbeCheck[] = [
   { output: 'conv9x3', op: 'Conv with 9 input channels and a 3×3 kernel (the inpainting UNet\'s conv_in)' },
   { output: 'group_norm', op: 'Reshape + InstanceNormalization (group norm)' },
   { output: 'attention', op: 'MatMul + Softmax (attention)' },
+  { output: 'mha', op: 'MultiHeadAttention (onnxruntime contrib op; the attention of graphs genfill builds)' },
+  { output: 'gemm', op: 'Gemm with transB (every Linear layer of graphs genfill builds)' },
   { output: 'layer_norm', op: 'LayerNormalization' },
   { output: 'gelu', op: 'Gelu (Erf form)' },
   { output: 'silu', op: 'Sigmoid (SiLU)' },
@@ -58,6 +61,8 @@ export function probeParameters() {
     wv: values(CHANNELS * HEAD, 10),
     layerScale: values(CHANNELS, 11).map((v) => 1 + 0.5 * v),
     layerBias: values(CHANNELS, 12),
+    gemmWeight: values(HEAD * CHANNELS, 13),
+    gemmBias: values(HEAD, 14),
   };
 }
 export type ProbeParameters = ReturnType<typeof probeParameters>;
@@ -103,6 +108,15 @@ export function buildProbeGraph(p: ProbeParameters = probeParameters()): ProbeGr
   const v = g.op('MatMul', [context, g.f32(p.wv, [CHANNELS, HEAD], 'wv')]);
   const scores = g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], { perm: { ints: [0, 2, 1] } })]), g.f32([1 / Math.sqrt(HEAD)], [])]);
   out(g.op('MatMul', [g.op('Softmax', [scores], { axis: { i: -1 } }), v]), 'attention', [1, TOKENS, HEAD]);
+  // The same projections through the fused op, split into heads of 4 (service/graphs/layers.ts uses it).
+  out(g.contribOp('MultiHeadAttention', [q, k, v], { num_heads: { i: MHA_HEADS } }), 'mha', [1, TOKENS, HEAD]);
+  out(
+    g.op('Gemm', [g.op('Reshape', [tokens, g.i64([TOKENS, CHANNELS], [2])]), g.f32(p.gemmWeight, [HEAD, CHANNELS], 'gemm_w'), g.f32(p.gemmBias, [HEAD], 'gemm_b')], {
+      transB: { i: 1 },
+    }),
+    'gemm',
+    [TOKENS, HEAD],
+  );
 
   out(
     g.op('LayerNormalization', [tokens, g.f32(p.layerScale, [CHANNELS]), g.f32(p.layerBias, [CHANNELS])], {

@@ -3,13 +3,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const hostModules = ['photoshop', 'uxp'];
-const serviceOnly = ['onnxruntime-node', 'sharp', 'express', 'multer'];
+const serviceOnly = ['onnxruntime-node', 'sharp', 'express', 'busboy'];
 
 // Inside the service each outside library has one home folder (docs/ARCHITECTURE.md); elsewhere it is refused.
 const LIBRARY_HOMES = [
   { modules: ['onnxruntime-node', 'onnxruntime-common'], home: 'service/runtime', message: 'onnxruntime is reached through the runtime port (service/runtime/runtime.ts).' },
   { modules: ['sharp'], home: 'service/imaging', message: 'sharp is used only in service/imaging/.' },
-  { modules: ['express', 'multer'], home: 'service/http', message: 'express and multer are used only in service/http/.' },
+  { modules: ['express', 'busboy'], home: 'service/http', message: 'express and busboy are used only in service/http/.' },
 ];
 const serviceBase = [
   { group: [...hostModules, 'react', 'react-dom'], message: 'The service never touches Photoshop or React.' },

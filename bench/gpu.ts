@@ -7,7 +7,8 @@
  *       and webgpu without the workaround; final latents and image compared with CPU's;
  *   (c) UNet step time with and without genfill's tuned options on each GPU provider that opens, for `--unet PATH`
  *       (an export folder or a unet/model.onnx, e.g. a full-size SDXL UNet) or else the tiny fp16 UNet.
- * Usage: tsx bench/gpu.ts [--unet PATH] [--runs N]   (bundled: bash .device/run.sh [--unet PATH] [--runs N])
+ *       --full-unet builds SDXL-inpainting's full-size UNet with random fp16 weights first and times that.
+ * Usage: tsx bench/gpu.ts [--unet PATH | --full-unet] [--runs N]   (bundled: bash .device/run.sh [same])
  * Paths are relative to GENFILL_ROOT (the checkout) when set. It never imports sharp (the bundle leaves it out).
  */
 import { existsSync } from 'node:fs';
@@ -18,6 +19,8 @@ import { parseArgs } from 'node:util';
 import type { EngineJob } from '../service/engine-io';
 import { loadOnFirstWorkingProvider } from '../service/engines/sdxl/provider-choice';
 import { convNodesFedByInFile } from '../service/graphs/input-conv';
+import { SDXL_INPAINT_CONFIGS } from '../service/models/known-configs';
+import { buildUnetWithRandomWeights } from '../service/models/random-weights';
 import { inpaint } from '../service/pipeline/inpaint';
 import { loadModelFolder } from '../service/pipeline/model-folder';
 import { loadSdxlModels } from '../service/pipeline/sdxl-models';
@@ -33,7 +36,9 @@ import { timeUnetSteps } from './unet-steps';
 import type { UnetStepTiming } from './unet-steps';
 
 const GPU_PROVIDERS: readonly ProviderName[] = ['webgpu', 'cuda'];
-const { values: args } = parseArgs({ options: { unet: { type: 'string' }, runs: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({
+  options: { unet: { type: 'string' }, 'full-unet': { type: 'boolean', default: false }, runs: { type: 'string', default: '5' } },
+});
 const root = process.env.GENFILL_ROOT ?? process.cwd();
 const out = process.env.OUT ?? join(root, '.tmp', 'gpu-check');
 const runs = Number(args.runs);
@@ -192,12 +197,27 @@ try {
     console.log(`(b) ${variant} [${elapsed()}]: ${JSON.stringify(result)}`);
   }
 
-  // (c)
+  // (c) --full-unet: SDXL-inpainting's real UNet (2.57 B parameters) with random fp16 weights, built here from its
+  // config by genfill's own graph builder (no model files can reach the device machine), once with onnxruntime's fused
+  // MultiHeadAttention and once with attention in plain ops, to see which the provider runs faster.
   const given = args.unet === undefined ? undefined : isAbsolute(args.unet) ? args.unet : resolve(root, args.unet);
-  const unet =
-    given === undefined ? join(scratch, 'fp16', 'unet', 'model.onnx') : existsSync(join(given, 'unet', 'model.onnx')) ? join(given, 'unet', 'model.onnx') : given;
-  console.log(`(c) UNet step timing: ${unet}`);
-  report.timing = { unet, runs, results: await timingCheck(runtime, unet, verdicts, given !== undefined) };
+  const unets: Record<string, string> = {};
+  if (args['full-unet']) {
+    for (const attention of ['fused', 'matmul'] as const) {
+      const built = buildUnetWithRandomWeights(SDXL_INPAINT_CONFIGS.unet, 'float16', join(scratch, `full-unet-${attention}`), { compute: 'float16', attention });
+      console.log(`(c) built the full-size UNet, ${attention} attention: ${built.parameters} parameters, ${(built.weightBytes / 2 ** 30).toFixed(2)} GiB [${elapsed()}]`);
+      unets[`full-${attention}`] = built.modelPath;
+    }
+  } else {
+    unets[given === undefined ? 'tiny' : 'given'] =
+      given === undefined ? join(scratch, 'fp16', 'unet', 'model.onnx') : existsSync(join(given, 'unet', 'model.onnx')) ? join(given, 'unet', 'model.onnx') : given;
+  }
+  report.timing = [];
+  for (const [label, unet] of Object.entries(unets)) {
+    console.log(`(c) UNet step timing, ${label}: ${unet}`);
+    (report.timing as unknown[]).push({ label, unet, runs, results: await timingCheck(runtime, unet, verdicts, label !== 'tiny') });
+    await save();
+  }
 } catch (error) {
   report.fatal = error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error);
   console.log(`fatal: ${String(report.fatal)}`);

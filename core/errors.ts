@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   placement_mismatch: 400,
   unauthorized: 401,
   forbidden_host: 403,
+  forbidden_origin: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -52,5 +53,23 @@ export class GenfillError extends Error {
     return this.field === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, field: this.field };
+  }
+}
+
+/** `text` cut to `max` characters (with an ellipsis when cut). */
+export function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+/**
+ * A client-supplied value as it may appear in an error message: JSON, cut to `max` characters. Errors name the bad
+ * value but never echo it whole (a 100 MiB prompt must not come back as a 100 MiB error).
+ */
+export function excerpt(value: unknown, max = 80): string {
+  if (typeof value === 'string') return clip(JSON.stringify(value.slice(0, max + 1)), max);
+  try {
+    return clip(JSON.stringify(value) ?? String(value), max);
+  } catch {
+    return clip(String(value), max);
   }
 }

@@ -61,7 +61,7 @@ async function serve(args: string[], io: CliIo): Promise<number> {
         process.exit(1);
       }
       stopping = true;
-      say(io.stderr, `${signal}: finishing the running job (up to ${config.shutdownGraceSeconds} s), then exiting`);
+      say(io.stderr, `${signal}: refusing new jobs, finishing the running one (up to ${config.shutdownGraceSeconds} s), answering GETs ${config.drainSeconds} s more, then exiting`);
       void service.close().then(resolve);
     };
     process.on('SIGINT', () => stop('SIGINT'));

@@ -24,7 +24,9 @@ export interface ServiceConfig {
   token: string | null;
   /** Extra Host header names accepted besides the loopback ones (DNS-rebinding guard). */
   allowedHosts: string[];
-  /** Origins that get CORS headers; empty = no CORS headers at all. */
+  /** Origins allowed to send requests besides none (CLI, curl, the panel) and the service's own; `*` = any. */
+  allowedOrigins: string[];
+  /** Origins that get CORS headers (and are allowed); empty = no CORS headers at all. */
   corsOrigins: string[];
   /** Jobs waiting behind the running one before new ones are refused with 429. */
   queueCapacity: number;
@@ -36,6 +38,10 @@ export interface ServiceConfig {
   batchVariations: boolean;
   /** On shutdown, how long the running job may take to finish before it is cancelled. */
   shutdownGraceSeconds: number;
+  /** On shutdown, once no job runs, how long GETs are still answered so clients fetch what finished. */
+  drainSeconds: number;
+  /** Open connections at most; further ones are closed at once. */
+  maxConnections: number;
   logLevel: LogLevel;
   quiet: boolean;
   /**
@@ -72,6 +78,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   provider: 'auto',
   token: null,
   allowedHosts: [],
+  allowedOrigins: [],
   corsOrigins: [],
   queueCapacity: 8,
   retentionSeconds: 3600,
@@ -79,6 +86,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   lowMemory: false,
   batchVariations: false,
   shutdownGraceSeconds: 30,
+  drainSeconds: 10,
+  maxConnections: 128,
   logLevel: 'info',
   quiet: false,
   engineModule: null,
@@ -93,6 +102,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { key: 'provider', flag: 'provider', env: 'GENFILL_PROVIDER', kind: 'string', valueName: 'NAME', description: `execution provider: ${EXECUTION_PROVIDERS.join('|')}` },
   { key: 'token', flag: 'token', env: 'GENFILL_TOKEN', kind: 'string', valueName: 'SECRET', description: 'require "Authorization: Bearer SECRET" on every /v1 route but health' },
   { key: 'allowedHosts', flag: 'allowed-host', env: 'GENFILL_ALLOWED_HOSTS', kind: 'list', valueName: 'NAME', description: 'extra accepted Host header name (repeatable; env: comma-separated)' },
+  { key: 'allowedOrigins', flag: 'allowed-origin', env: 'GENFILL_ALLOWED_ORIGINS', kind: 'list', valueName: 'ORIGIN', description: 'origin a request may come from besides none (curl, the panel); web pages are refused (repeatable; env: comma-separated)' },
   { key: 'corsOrigins', flag: 'cors-origin', env: 'GENFILL_CORS_ORIGINS', kind: 'list', valueName: 'ORIGIN', description: 'origin that gets CORS headers, or * (repeatable; env: comma-separated)' },
   { key: 'queueCapacity', flag: 'queue-capacity', env: 'GENFILL_QUEUE_CAPACITY', kind: 'int', valueName: 'N', description: 'jobs that may wait behind the running one' },
   { key: 'retentionSeconds', flag: 'retention', env: 'GENFILL_RETENTION_SECONDS', kind: 'int', valueName: 'SECONDS', description: 'how long finished jobs and their results are kept' },
@@ -100,6 +110,8 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { key: 'lowMemory', flag: 'low-memory', env: 'GENFILL_LOW_MEMORY', kind: 'bool', description: 'SDXL: release the text encoders after each prompt (less RAM, slower)' },
   { key: 'batchVariations', flag: 'batch-variations', env: 'GENFILL_BATCH_VARIATIONS', kind: 'bool', description: 'denoise all variations in one batch (faster on GPUs with spare memory)' },
   { key: 'shutdownGraceSeconds', flag: 'shutdown-grace', env: 'GENFILL_SHUTDOWN_GRACE', kind: 'int', valueName: 'SECONDS', description: 'on SIGINT/SIGTERM, time the running job gets before it is cancelled' },
+  { key: 'drainSeconds', flag: 'drain-seconds', env: 'GENFILL_DRAIN_SECONDS', kind: 'int', valueName: 'SECONDS', description: 'on shutdown, after the running job: time GETs are still answered (new jobs get 503)' },
+  { key: 'maxConnections', flag: 'max-connections', env: 'GENFILL_MAX_CONNECTIONS', kind: 'int', valueName: 'N', description: 'open connections at most; more are closed at once' },
   { key: 'logLevel', flag: 'log-level', env: 'GENFILL_LOG_LEVEL', kind: 'string', valueName: 'LEVEL', description: `log level: ${LOG_LEVELS.join('|')}` },
   { key: 'quiet', flag: 'quiet', env: 'GENFILL_QUIET', kind: 'bool', description: 'log warnings and errors only' },
 ];
@@ -121,6 +133,7 @@ const configSchema = z.strictObject({
   allowedHosts: z.array(
     z.string().refine((entry) => parseAllowedHost(entry) !== null, 'each must be a host name or address, optionally with :port (e.g. genfill.lan, 192.168.1.20:7870)'),
   ),
+  allowedOrigins: z.array(z.string().min(1)),
   corsOrigins: z.array(z.string().min(1)),
   queueCapacity: z.number().int().min(1).max(1000),
   retentionSeconds: z.number().int().min(1).max(MAX_TIMER_SECONDS),
@@ -128,6 +141,8 @@ const configSchema = z.strictObject({
   lowMemory: z.boolean(),
   batchVariations: z.boolean(),
   shutdownGraceSeconds: z.number().int().min(0).max(MAX_TIMER_SECONDS),
+  drainSeconds: z.number().int().min(0).max(3600),
+  maxConnections: z.number().int().min(1).max(65536),
   logLevel: z.enum(LOG_LEVELS),
   quiet: z.boolean(),
   engineModule: z.string().min(1).nullable(),

@@ -4,9 +4,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:http';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_CONFIG, validateConfig, type ServiceConfig } from './config';
 import { createApp } from './http/app';
-import { onClientError } from './http/errors';
+import { onClientError, onConnect } from './http/errors';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './log';
 import { SERVICE_VERSION } from './version';
@@ -18,9 +19,14 @@ export interface RunningService {
   url: string;
   port: number;
   config: ServiceConfig;
+  /** The HTTP server (its timeouts and connection cap are set here). */
+  server: Server;
   /** The engine worker host (health, engine states). */
   runner: EngineRunner;
-  /** Graceful: stop accepting, cancel queued jobs, let the running one finish within the grace period, stop. */
+  /**
+   * Graceful: new jobs get 503 and queued ones are cancelled; the running one may finish within the grace period
+   * (then it is cancelled); GETs are answered for `drainSeconds` more so clients fetch what finished; then it stops.
+   */
   close(): Promise<void>;
 }
 
@@ -40,10 +46,21 @@ export function engineSettings(config: ServiceConfig): EngineSettings {
   };
 }
 
+/**
+ * Timeouts for a local service that takes uploads of up to ~130 MB (seconds over a LAN): headers must come quickly,
+ * a whole request within two minutes; idle keep-alive connections close after 10 s (the panel polls more often).
+ */
+const SERVER_TIMEOUTS = { headersTimeout: 20_000, requestTimeout: 120_000, keepAliveTimeout: 10_000 } as const;
+
+/** `[::1]` → `::1`: the brackets belong in URLs and Host headers, not in a listen address. */
+function bareAddress(host: string): string {
+  return host.replace(/^\[(.*)\]$/, '$1');
+}
+
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen(port, bareAddress(host), () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });
@@ -51,8 +68,9 @@ function listen(server: Server, host: string, port: number): Promise<number> {
 }
 
 function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
+  const bare = bareAddress(host);
+  if (bare === '0.0.0.0' || bare === '::') return '127.0.0.1';
+  return bare.includes(':') ? `[${bare}]` : bare;
 }
 
 export async function startService(config: Partial<ServiceConfig> = {}, options: StartOptions = {}): Promise<RunningService> {
@@ -74,12 +92,16 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
     version: SERVICE_VERSION,
     bindHost: resolved.host,
     allowedHosts: resolved.allowedHosts,
+    allowedOrigins: resolved.allowedOrigins,
     corsOrigins: resolved.corsOrigins,
     token: resolved.token,
   });
   // Node would answer a request without Host with a bare 400 before the app sees it; the Host guard answers instead.
-  const server = createServer({ requireHostHeader: false }, app);
+  const server = createServer({ requireHostHeader: false, headersTimeout: SERVER_TIMEOUTS.headersTimeout, requestTimeout: SERVER_TIMEOUTS.requestTimeout }, app);
+  server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeout;
+  server.maxConnections = resolved.maxConnections;
   server.on('clientError', onClientError);
+  server.on('connect', onConnect);
 
   let port: number;
   try {
@@ -93,19 +115,26 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
   const url = `http://${urlHost(resolved.host)}:${port}`;
   log.info('listening', { url });
 
+  // Shutdown keeps the listener open until the end: pollers (the panel polls) must be able to fetch the result of the
+  // job it waited for. New jobs get 503 from the queue meanwhile.
   let closing: Promise<void> | null = null;
   const close = () =>
     (closing ??= (async () => {
-      log.info('shutting down');
-      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      log.info('shutting down: new jobs are refused, the running one may finish', { graceSeconds: resolved.shutdownGraceSeconds });
+      // Only jobs still open at shutdown have clients polling for their end.
+      const { running, queued } = queue.status();
       await queue.shutdown(resolved.shutdownGraceSeconds * 1000);
-      queue.clear();
+      if (resolved.drainSeconds > 0 && (running !== null || queued > 0)) {
+        log.info('answering GETs a little longer so clients fetch finished jobs', { drainSeconds: resolved.drainSeconds });
+        await sleep(resolved.drainSeconds * 1000);
+      }
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      queue.clear();
       await runner.close();
       await serverClosed;
       log.info('stopped');
     })());
 
-  return { url, port, config: resolved, runner, close };
+  return { url, port, config: resolved, server, runner, close };
 }

@@ -31,6 +31,7 @@ export function serviceMessage(error: unknown, url: string): string {
       return `The selection area is too large for the service: ${error.message}`;
     case 'unauthorized':
     case 'forbidden_host':
+    case 'forbidden_origin':
       return `The genfill service refused the panel: ${error.message}`;
     default:
       return `The genfill service reported an error: ${error.message}`;

@@ -2,47 +2,37 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import multer from 'multer';
-import { ERROR_STATUS, GenfillError, type ErrorBody, type ErrorCode } from '../../core/errors';
-import { INPUT_LIMITS } from '../../core/params';
+import { clip, ERROR_STATUS, excerpt, GenfillError, type ErrorBody, type ErrorCode } from '../../core/errors';
 import type { Logger } from '../log';
+import { closeAfterAnswer } from './upload';
+
+/** Longest error message sent: every message names what was wrong, none carries a client's value at length. */
+const MAX_MESSAGE_CHARS = 400;
 
 export function sendError(res: Response, error: GenfillError): void {
-  const body: ErrorBody = { error: error.toInfo() };
+  const info = error.toInfo();
+  const body: ErrorBody = { error: { ...info, message: clip(info.message, MAX_MESSAGE_CHARS) } };
   res.status(error.status).json(body);
 }
 
 export const notFound: RequestHandler = (req, _res, next) => {
-  next(new GenfillError('not_found', `no route for ${req.method} ${req.path}`));
+  next(new GenfillError('not_found', `no route for ${req.method} ${excerpt(req.path)}`));
 };
 
 export function methodNotAllowed(allowed: string[]): RequestHandler {
   return (req, res, next) => {
     res.set('Allow', allowed.join(', '));
-    next(new GenfillError('method_not_allowed', `${req.method} is not allowed on ${req.path}; use ${allowed.join(' or ')}`));
+    next(new GenfillError('method_not_allowed', `${req.method} is not allowed on ${excerpt(req.path)}; use ${allowed.join(' or ')}`));
   };
 }
-
-const MULTER_CODES: Record<string, { code: ErrorCode; message: string }> = {
-  LIMIT_FILE_SIZE: { code: 'payload_too_large', message: `a part exceeds ${INPUT_LIMITS.maxBodyBytes} bytes` },
-  LIMIT_FIELD_VALUE: { code: 'payload_too_large', message: `the params part exceeds ${INPUT_LIMITS.maxParamsBytes} bytes` },
-  LIMIT_PART_COUNT: { code: 'bad_request', message: 'too many parts; send params, image and mask' },
-  LIMIT_FILE_COUNT: { code: 'bad_request', message: 'too many files; send one image and one mask' },
-  LIMIT_FIELD_COUNT: { code: 'bad_request', message: 'too many fields; send only params' },
-  LIMIT_FIELD_KEY: { code: 'bad_request', message: 'a field name is too long' },
-  LIMIT_UNEXPECTED_FILE: { code: 'bad_request', message: 'unexpected part; the parts are params, image and mask' },
-};
 
 /** Maps anything thrown by a route or middleware to the JSON error body. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
+    // Refused before its body was read (429, 413, a bad params part): answer, then close.
+    closeAfterAnswer(req, res);
     if (error instanceof GenfillError) return sendError(res, error);
-    if (error instanceof multer.MulterError) {
-      const mapped = MULTER_CODES[error.code] ?? { code: 'bad_request' as const, message: error.message };
-      const field = error.field ? ` (part "${error.field}")` : '';
-      return sendError(res, new GenfillError(mapped.code, `${mapped.message}${field}`, error.field));
-    }
     // body-parser style errors carry an HTTP status and a type.
     const status = (error as { status?: number }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -68,10 +58,19 @@ export function onClientError(error: NodeJS.ErrnoException, socket: Socket): voi
     return;
   }
   const status = CLIENT_ERROR_STATUS[error.code ?? ''] ?? 400;
-  const body: ErrorBody = { error: { code: 'bad_request', message: `malformed HTTP request: ${error.message}${error.code ? ` (${error.code})` : ''}` } };
-  const json = JSON.stringify(body);
+  answerAndClose(socket, status, { code: 'bad_request', message: `malformed HTTP request: ${clip(error.message, 120)}${error.code ? ` (${error.code})` : ''}` });
+}
+
+function answerAndClose(socket: Socket, status: number, error: ErrorBody['error']): void {
+  const json = JSON.stringify({ error } satisfies ErrorBody);
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
   );
+}
+
+/** The server's `connect` listener: genfill is no proxy, so a CONNECT gets a JSON 405 and the connection closes. */
+export function onConnect(_req: unknown, socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  answerAndClose(socket, 405, { code: 'method_not_allowed', message: 'CONNECT is not supported: genfill is not a proxy' });
 }

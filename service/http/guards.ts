@@ -1,10 +1,10 @@
 /**
- * Request guards, in the order they run: Host header (DNS rebinding), CORS (only when configured), bearer token.
- * Origin is never a reason to refuse: UXP's fetch sends `null` or a plugin scheme.
+ * Request guards, in the order they run: Host header (DNS rebinding), Origin (cross-site requests from web pages),
+ * CORS (only when configured), bearer token.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import { GenfillError } from '../../core/errors';
+import type { Request, RequestHandler } from 'express';
+import { excerpt, GenfillError } from '../../core/errors';
 import { RAW_HEADERS, ROUTES } from '../../core/protocol';
 import { parseAllowedHost, parseHostHeader } from '../net/host-names';
 
@@ -34,8 +34,29 @@ export function hostGuard(options: { bindHost: string; allowedHosts: readonly st
       if (names.has(parsed.name) && (parsed.port === null || parsed.port === req.socket.localPort)) return next();
       if (parsed.port !== null && namesWithPort.has(`${parsed.name}:${parsed.port}`)) return next();
     }
-    const what = header === undefined || header === '' ? 'A request without a Host header' : `Host "${header}"`;
+    const what = header === undefined || header === '' ? 'A request without a Host header' : `Host ${excerpt(header)}`;
     next(new GenfillError('forbidden_host', `${what} is not served; use http://127.0.0.1:${req.socket.localPort} or add the name with --allowed-host`));
+  };
+}
+
+/**
+ * Refuses requests whose `Origin` is not allowed, as Ollama does. A multipart POST is a CORS "simple" request: any web
+ * page can send one to 127.0.0.1 without a preflight, and the browser adds its Origin, which the page cannot
+ * change. Clients that are not browsers (curl, the CLI, the panel — see the README on what UXP sends) send no
+ * Origin and pass, as does the service's own origin (a browser on http://127.0.0.1:7870 itself). `null` is an
+ * origin like any other here: sandboxed iframes and file:// pages send it, so it passes only when listed.
+ */
+export function originGuard(allowedOrigins: readonly string[]): RequestHandler {
+  const allowed = new Set(allowedOrigins.map((o) => o.toLowerCase()));
+  const any = allowed.has('*');
+  return (req, _res, next) => {
+    const origin = req.headers.origin;
+    if (origin === undefined || any) return next();
+    const lower = origin.toLowerCase();
+    // The Host guard already accepted this Host, so its own origin is the service itself.
+    if (allowed.has(lower) || lower === `http://${String(req.headers.host).toLowerCase()}`) return next();
+    const named = origin.length <= 100 ? `'${origin}'` : 'ORIGIN';
+    next(new GenfillError('forbidden_origin', `requests from web pages are refused (Origin ${excerpt(origin)}); to allow one, start the service with --allowed-origin ${named}`));
   };
 }
 
@@ -61,14 +82,22 @@ function digest(text: string): Buffer {
   return createHash('sha256').update(text).digest();
 }
 
-/** With a token, every /v1 route but health needs `Authorization: Bearer <token>` (constant-time comparison). */
+const BEARER = /^Bearer\s+(.+)$/i;
+
+/** True when no token is configured, or the request carries it (constant-time comparison). */
+export function isAuthorized(req: Request, token: string | null): boolean {
+  if (!token) return true;
+  const match = BEARER.exec(req.headers.authorization ?? '');
+  return match !== null && timingSafeEqual(digest(match[1].trim()), digest(token));
+}
+
+/** With a token, every /v1 route but health needs `Authorization: Bearer <token>`. */
 export function authGuard(token: string | null): RequestHandler {
   if (!token) return (_req, _res, next) => next();
-  const expected = digest(token);
   return (req, res, next) => {
     if (req.path === ROUTES.health) return next();
-    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
-    if (match && timingSafeEqual(digest(match[1].trim()), expected)) return next();
+    if (isAuthorized(req, token)) return next();
+    const match = BEARER.exec(req.headers.authorization ?? '');
     res.set('WWW-Authenticate', 'Bearer');
     next(new GenfillError('unauthorized', match ? 'the bearer token is wrong' : 'this service requires "Authorization: Bearer <token>"'));
   };

@@ -2,18 +2,22 @@
  * Turns the uploaded `image` and `mask` parts into validated pixels: raw or encoded (sniffed by magic bytes), within
  * the size limits, the same size, a mask that selects something, and a placement that agrees with the crop rule.
  */
-import { GenfillError } from '../../core/errors';
 import { planCrop } from '../../core/capture-plan';
+import { clip, GenfillError } from '../../core/errors';
 import { placementProblems, sameRect, type Size } from '../../core/geometry';
 import { INPUT_LIMITS } from '../../core/params';
 import type { CropPlacement, RawPixelsInfo } from '../../core/protocol';
 import { decodeColorImage, decodeGrayImage, readImageInfo } from '../imaging/codec';
 import { isAllZero, type Pixels } from '../imaging/pixels';
+import { sniffImageFormat } from '../imaging/sniff';
 import type { ResolvedParams } from './params';
 
 export interface UploadedPart {
   bytes: Uint8Array;
-  /** The part's Content-Type as sent; only `application/octet-stream` changes the interpretation. */
+  /**
+   * The part's Content-Type as sent, if any. `image/*` means encoded and `application/octet-stream` raw; anything
+   * else (UXP's FormData may send none, and always `filename="blob"`) leaves it to the declared size and the bytes.
+   */
   contentType: string | undefined;
 }
 
@@ -43,12 +47,17 @@ function checkSizeLimits(role: Role, size: Size, origin: string): void {
   }
 }
 
-function rawPixels(role: Role, part: UploadedPart, info: RawPixelsInfo): Pixels {
+/** The byte size of a raw part that `params` declares; throws 400/413 when the declaration itself is out of bounds. */
+export function declaredRawBytes(role: Role, info: RawPixelsInfo): number {
   if (!ROLE_CHANNELS[role].includes(info.channels)) {
     throw new GenfillError('invalid_params', `params.${role}.channels: a raw ${role} must have ${ROLE_CHANNELS[role].join(' or ')} channels, got ${info.channels}`, `params.${role}.channels`);
   }
   checkSizeLimits(role, info, `declared in params.${role}`);
-  const expected = info.width * info.height * info.channels;
+  return info.width * info.height * info.channels;
+}
+
+function rawPixels(role: Role, part: UploadedPart, info: RawPixelsInfo): Pixels {
+  const expected = declaredRawBytes(role, info);
   if (part.bytes.length !== expected) {
     throw new GenfillError(
       'bad_request',
@@ -67,7 +76,7 @@ async function encodedPixels(role: Role, part: UploadedPart): Promise<Pixels> {
       raw ? 'invalid_params' : 'unsupported_format',
       raw
         ? `params.${role}: required to describe the raw (application/octet-stream) ${role} part`
-        : `${role}: not a PNG, JPEG or WebP image (content-type ${part.contentType ?? 'none'}); send one of those, or raw pixels as application/octet-stream`,
+        : `${role}: not a PNG, JPEG or WebP image (content-type ${clip(part.contentType ?? 'none', 80)}); send one of those, or raw pixels described in params.${role}`,
       raw ? `params.${role}` : role,
     );
   }
@@ -79,10 +88,20 @@ async function encodedPixels(role: Role, part: UploadedPart): Promise<Pixels> {
   }
 }
 
+/**
+ * Raw or encoded, decided by what the client can be relied on to send: a part typed `image/*` is encoded; otherwise,
+ * with a raw size declared in params, the part is raw when typed `application/octet-stream`, when its bytes are no
+ * PNG/JPEG/WebP, or when its length is exactly the declared size. The part's filename is never looked at.
+ */
+function isRawPart(part: UploadedPart, info: RawPixelsInfo | undefined): info is RawPixelsInfo {
+  if (!info || part.contentType?.startsWith('image/')) return false;
+  if (part.contentType?.startsWith(RAW_TYPE) || sniffImageFormat(part.bytes) === null) return true;
+  return part.bytes.length === info.width * info.height * info.channels;
+}
+
 async function decodePart(role: Role, part: UploadedPart, info: RawPixelsInfo | undefined): Promise<Pixels> {
   if (part.bytes.length === 0) throw new GenfillError('bad_request', `${role}: the part is empty`, role);
-  const declaredRaw = part.contentType?.startsWith(RAW_TYPE) && info !== undefined;
-  return declaredRaw ? rawPixels(role, part, info) : encodedPixels(role, part);
+  return isRawPart(part, info) ? rawPixels(role, part, info) : encodedPixels(role, part);
 }
 
 /** Re-checks the client's placement; throws on contradictions, returns a warning when only the crop rule differs. */

@@ -18,6 +18,9 @@ export interface JobPreview {
   jpeg: Buffer;
 }
 
+/** A finished job's record besides its pixels (ids, params, progress, snapshot strings): about 12 KB, measured. */
+const JOB_RECORD_BYTES = 12 * 1024;
+
 export class Job {
   readonly id: string;
   readonly params: ResolvedParams;
@@ -52,6 +55,13 @@ export class Job {
   /** Bytes held by the results (what the retention budget counts). */
   get resultBytes(): number {
     return this.results.reduce((sum, r) => sum + r.pixels.data.byteLength, 0);
+  }
+
+  /** Bytes a finished job holds — results, preview, its record and texts — as the retention budget counts them. */
+  get retainedBytes(): number {
+    const chars = this.params.prompt.length + (this.params.negativePrompt?.length ?? 0) + (this.error?.message.length ?? 0);
+    const warningChars = this.warnings.reduce((sum, w) => sum + w.message.length, 0);
+    return this.resultBytes + (this.preview?.jpeg.byteLength ?? 0) + JOB_RECORD_BYTES + 2 * (chars + warningChars);
   }
 
   get terminal(): boolean {

@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
 import { CAPTURE_LIMITS } from '../../core/capture-plan';
-import { GenfillError } from '../../core/errors';
+import { clip, excerpt, GenfillError } from '../../core/errors';
 import {
   DEFAULT_COLOR_MATCH,
   DEFAULT_SCHEDULER,
@@ -21,6 +21,7 @@ import {
 } from '../../core/params';
 import type { CropPlacement, JobParams, RawPixelsInfo } from '../../core/protocol';
 import type { GenerationSettings } from '../engine-io';
+import { stepsForStrength } from '../pipeline/schedulers';
 
 function limited(limit: NumericLimit) {
   const base = z.number({ error: 'must be a number' });
@@ -90,8 +91,8 @@ export function resolveParams(input: unknown, drawSeed: () => number = randomSee
     const field = ['params', ...path].join('.');
     let value: unknown = input;
     for (const key of issue.path) value = (value as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-    const shown = issue.code === 'unrecognized_keys' ? 'unknown field' : `${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
-    throw new GenfillError('invalid_params', `${field}: ${shown}`, field);
+    const shown = issue.code === 'unrecognized_keys' ? 'unknown field' : `${issue.message}${value === undefined ? '' : ` (got ${excerpt(value)})`}`;
+    throw new GenfillError('invalid_params', `${clip(field, 120)}: ${shown}`, clip(field, 120));
   }
   const p: JobParams = parsed.data;
   const seed = p.seed ?? null;
@@ -117,12 +118,58 @@ export function resolveParams(input: unknown, drawSeed: () => number = randomSee
   };
 }
 
-/** Parses the `params` part text; malformed JSON is a 400 naming the part. */
+/**
+ * For SDXL: diffusers runs `int(steps × strength)` denoising steps and raises when that is 0 — refused at submit
+ * rather than failing mid-job. (The classic engine has no steps to skip.)
+ */
+export function checkDenoisingSteps({ steps, strength }: { steps: number; strength: number }): void {
+  try {
+    stepsForStrength(steps, strength);
+  } catch {
+    throw new GenfillError(
+      'invalid_params',
+      `params.steps × params.strength must run at least one denoising step, but int(${steps} × ${strength}) = 0; ` +
+        `raise params.steps to ${Math.ceil(1 / strength)} or params.strength to ${Math.ceil(100 / steps) / 100}`,
+      'params.strength',
+    );
+  }
+}
+
+/** Deepest nesting of objects and arrays accepted in `params` (the schema needs 3). */
+export const MAX_PARAMS_DEPTH = 16;
+
+/**
+ * Nesting depth of a JSON text, counting only brackets outside strings; stops at `limit + 1`. Run before JSON.parse
+ * so a deeply nested text is refused without building it (and without anything later recursing into it).
+ */
+export function jsonNestingDepth(text: string, limit: number): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      deepest = Math.max(deepest, ++depth);
+      if (deepest > limit) return deepest;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
+/** Parses the `params` part text; malformed or too deeply nested JSON is a 400 naming the part. */
 export function parseParamsJson(text: string): unknown {
+  if (jsonNestingDepth(text, MAX_PARAMS_DEPTH) > MAX_PARAMS_DEPTH) {
+    throw new GenfillError('invalid_params', `params: nested deeper than ${MAX_PARAMS_DEPTH} levels of objects and arrays`, 'params');
+  }
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new GenfillError('invalid_params', `params: not valid JSON (${(error as Error).message})`, 'params');
+    // V8 quotes the text around the error; keep the message short.
+    throw new GenfillError('invalid_params', `params: not valid JSON (${clip((error as Error).message, 120)})`, 'params');
   }
 }
 

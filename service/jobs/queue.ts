@@ -39,7 +39,9 @@ export class JobQueue {
   readonly #waiting: Job[] = [];
   readonly #listeners = new Map<string, Set<JobListener>>();
   #running: Job | null = null;
-  /** Result bytes of the finished jobs still held. */
+  /** Bytes each finished job still held is counted with (its `retainedBytes` at the end, plus encodings since). */
+  readonly #held = new Map<Job, number>();
+  /** Their sum. */
   #retained = 0;
   #runningDone: Promise<void> = Promise.resolve();
   #closed = false;
@@ -48,9 +50,18 @@ export class JobQueue {
     this.#options = options;
   }
 
-  /** Result bytes held by finished jobs (kept within `retainedBytes`). */
+  /** Bytes held by finished jobs of every outcome — results, previews, encodings, records — kept within `retainedBytes`. */
   get retainedBytes(): number {
     return this.#retained;
+  }
+
+  /** A finished job now holds `delta` bytes more (an encoded result) or fewer; ignored once the job is gone. */
+  holdBytes(job: Job, delta: number): void {
+    const held = this.#held.get(job);
+    if (held === undefined) return;
+    this.#held.set(job, held + delta);
+    this.#retained += delta;
+    if (delta > 0) this.#keepWithinBudget(job);
   }
 
   /** Live event listeners of a job (SSE clients); 0 once they have gone or the job has ended. */
@@ -248,7 +259,8 @@ export class JobQueue {
     this.#listeners.delete(job.id);
     job.retentionTimer = setTimeout(() => this.#remove(job), this.#options.retentionSeconds * 1000);
     job.retentionTimer.unref();
-    this.#retained += job.resultBytes;
+    this.#held.set(job, job.retainedBytes);
+    this.#retained += job.retainedBytes;
     this.#keepWithinBudget(job);
   }
 
@@ -256,8 +268,8 @@ export class JobQueue {
   #keepWithinBudget(newest: Job): void {
     for (const job of this.#jobs.values()) {
       if (this.#retained <= this.#options.retainedBytes) return;
-      if (job === newest || !job.terminal || job.results.length === 0) continue;
-      this.#log(job).warn('results dropped before their retention ended, to stay within the memory budget', {
+      if (job === newest || !this.#held.has(job)) continue;
+      this.#log(job).warn('job dropped before its retention ended, to stay within the memory budget', {
         retainedMb: Math.round(this.#retained / 2 ** 20),
         budgetMb: Math.round(this.#options.retainedBytes / 2 ** 20),
       });
@@ -267,6 +279,10 @@ export class JobQueue {
 
   #remove(job: Job): void {
     if (job.retentionTimer) clearTimeout(job.retentionTimer);
-    if (this.#jobs.delete(job.id) && job.terminal) this.#retained -= job.resultBytes;
+    this.#jobs.delete(job.id);
+    const held = this.#held.get(job);
+    if (held === undefined) return;
+    this.#held.delete(job);
+    this.#retained -= held;
   }
 }

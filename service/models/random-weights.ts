@@ -6,7 +6,7 @@
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseUnetConfig } from '../graphs/configs';
-import type { ComputeType } from '../graphs/layers';
+import type { ComputeType, NetOptions } from '../graphs/layers';
 import { buildUnet } from '../graphs/unet';
 import type { WeightSource, WeightTensor } from '../graphs/weights';
 import { float32ToFloat16Bits } from '../runtime/float16';
@@ -85,13 +85,13 @@ export function buildUnetWithRandomWeights(
   config: Record<string, unknown>,
   dtype: 'float32' | 'float16',
   outDir: string,
-  options: { compute?: ComputeType; seed?: number } = {},
+  options: { compute?: ComputeType; seed?: number; attention?: NetOptions['attention'] } = {},
 ): RandomUnet {
   mkdirSync(outDir, { recursive: true });
   const weightsPath = join(outDir, 'weights.bin');
   const weights = new RandomWeights(weightsPath, dtype, options.seed);
   try {
-    const net = buildUnet(parseUnetConfig(config), { weights, locate: () => 'weights.bin', compute: options.compute ?? 'float32' });
+    const net = buildUnet(parseUnetConfig(config), { weights, locate: () => 'weights.bin', compute: options.compute ?? 'float32', attention: options.attention });
     const modelPath = join(outDir, 'model.onnx');
     writeFileSync(modelPath, net.encode());
     writeFileSync(join(outDir, 'config.json'), JSON.stringify(config, null, 2));

@@ -150,7 +150,7 @@ describe('genfill CLI', () => {
     expect(run.stderr).toMatch(/stopped/);
     const term = await genfill(['serve', '--port', '0'], { env: { GENFILL_MODEL: '' }, until: /Ctrl\+C/, signal: 'SIGTERM' });
     expect(term.code).toBe(0);
-    expect(term.stderr).toMatch(/SIGTERM: finishing the running job/);
+    expect(term.stderr).toMatch(/SIGTERM: refusing new jobs, finishing the running one/);
   });
 
   it('serve refuses a non-loopback bind without a token (exit 1, clear message)', async () => {

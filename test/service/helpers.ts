@@ -1,5 +1,6 @@
 /** Drivers for service tests: a service on an ephemeral port, crop fixtures, multipart posts, polling. */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { ErrorBody } from '../../core/errors';
@@ -20,7 +21,7 @@ export function memoryLogger(): { log: Logger; lines: string[] } {
 
 export async function startTestService(config: Partial<ServiceConfig> = {}): Promise<RunningService & { lines: string[] }> {
   const { log, lines } = memoryLogger();
-  const service = await startService({ port: 0, engineModule: FAKE_ENGINE_MODULE, ...config }, { log });
+  const service = await startService({ port: 0, engineModule: FAKE_ENGINE_MODULE, drainSeconds: 0, ...config }, { log });
   return Object.assign(service, { lines });
 }
 
@@ -71,11 +72,12 @@ export function jobForm(params: JobParams | string, image: Part, mask: Part): Fo
   return form;
 }
 
-/** A raw-pixel job form for `crop`; `params` extends the defaults. */
+/** A raw-pixel job form for `crop`; `params` extends the defaults (strength 1, so that even 1 step runs one). */
 export function rawJobForm(crop: Crop, params: Partial<JobParams> = {}): FormData {
   return jobForm(
     {
       prompt: 'a test fill',
+      strength: 1,
       steps: 3,
       variations: 2,
       seed: 42,
@@ -87,6 +89,31 @@ export function rawJobForm(crop: Crop, params: Partial<JobParams> = {}): FormDat
     { bytes: crop.mask, type: 'application/octet-stream' },
   );
 }
+
+export interface RawPart {
+  name: string;
+  filename?: string;
+  type?: string;
+  body: Uint8Array | string;
+}
+
+export const BOUNDARY = 'genfill-test-boundary';
+
+/** A multipart body built by hand, as UXP's FormData (or a hostile client) would send it. */
+export function multipart(parts: RawPart[]): Uint8Array<ArrayBuffer> {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    const filename = part.filename === undefined ? '' : `; filename="${part.filename}"`;
+    const type = part.type === undefined ? '' : `\r\nContent-Type: ${part.type}`;
+    chunks.push(Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="${part.name}"${filename}${type}\r\n\r\n`));
+    chunks.push(Buffer.from(part.body));
+    chunks.push(Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${BOUNDARY}--\r\n`));
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+export const MULTIPART_TYPE = `multipart/form-data; boundary=${BOUNDARY}`;
 
 export async function postJob(url: string, form: FormData, headers: Record<string, string> = {}): Promise<Response> {
   return fetch(url + ROUTES.jobs, { method: 'POST', body: form, headers });
@@ -134,6 +161,18 @@ export function rawRequest(
     req.on('error', reject);
     if (options.body !== undefined) req.write(options.body);
     req.end();
+  });
+}
+
+/** Writes `text` on a fresh connection and returns everything the service sends back before it closes. */
+export function socketExchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('utf8')));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+    socket.write(text);
   });
 }
 

@@ -5,61 +5,20 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EngineStatus, JobEvent, JobState, WorkerStatus } from '../../core/protocol';
+import type { JobEvent, JobState } from '../../core/protocol';
 import { ROUTES, TERMINAL_STATES } from '../../core/protocol';
 import { CancelledError, EngineError } from '../../service/errors';
-import type { RegionJob, RegionOutput } from '../../service/jobs/region';
 import { createApp } from '../../service/http/app';
+import { encodeForDisplay } from '../../service/imaging/codec';
+import type { Pixels } from '../../service/imaging/pixels';
 import type { CropInputs } from '../../service/jobs/inputs';
 import type { Job } from '../../service/jobs/job';
 import { resolveParams } from '../../service/jobs/params';
 import { JobQueue } from '../../service/jobs/queue';
 import { silentLogger } from '../../service/log';
-import type { EngineRunner, RunOptions } from '../../service/worker/engine-host';
+import type { EngineRunner } from '../../service/worker/engine-host';
 import { makeCrop } from './helpers';
-
-interface ManualRun {
-  job: RegionJob;
-  options: RunOptions;
-  resolve(output: RegionOutput): void;
-  reject(error: Error): void;
-}
-
-/** An EngineRunner whose runs stay pending until the test resolves or rejects them. */
-class ManualRunner implements EngineRunner {
-  readonly runs: ManualRun[] = [];
-  #waiters: (() => void)[] = [];
-
-  engineStatuses(): EngineStatus[] {
-    return [{ name: 'classic', state: 'ready', model: 'manual', provider: 'cpu', dtype: null, reason: null }];
-  }
-
-  workerStatus(): WorkerStatus {
-    return { state: 'running', restarts: 0, lastCrash: null };
-  }
-
-  run(_engine: string, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
-    return new Promise((resolve, reject) => {
-      this.runs.push({ job, options, resolve, reject });
-      for (const wake of this.#waiters.splice(0)) wake();
-    });
-  }
-
-  async close(): Promise<void> {}
-
-  /** The n-th run (0-based), once the queue has started it. */
-  async started(n: number): Promise<ManualRun> {
-    while (this.runs.length <= n) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    return this.runs[n];
-  }
-}
-
-/** Composited results as the worker returns them: RGBA at the crop size. */
-function outputFor(job: RegionJob): RegionOutput {
-  const { width, height } = job.image;
-  const results = job.seeds.map((seed) => ({ seed, pixels: { width, height, channels: 4 as const, data: new Uint8Array(width * height * 4).fill(seed) } }));
-  return { results, warnings: [], cancelled: false, timings: { prepare: 0, engine: 0, finish: 0 } };
-}
+import { ManualRunner, outputFor } from './manual-runner';
 
 function cropInputs(): CropInputs {
   const crop = makeCrop(16, 16, 3);
@@ -86,6 +45,14 @@ function terminalEvents(queue: JobQueue, job: Job): { states: JobState[]; ended:
     end(event.job.state);
   });
   return { states, ended };
+}
+
+/** Lets the job's run (the n-th) succeed and waits for its terminal event. */
+async function succeed(queue: JobQueue, runner: ManualRunner, job: Job, n = 0): Promise<void> {
+  const events = terminalEvents(queue, job);
+  const run = await runner.started(n);
+  run.resolve(outputFor(run.job));
+  await events.ended;
 }
 
 describe('job queue races (manual runner)', () => {
@@ -153,10 +120,7 @@ describe('job queue races (manual runner)', () => {
   it('retention timers do not keep the process alive; inputs are released when the job ends', async () => {
     const { runner, queue, submit } = setUp();
     const job = submit();
-    const events = terminalEvents(queue, job);
-    const run = await runner.started(0);
-    run.resolve(outputFor(run.job));
-    await events.ended;
+    await succeed(queue, runner, job);
     expect(job.retentionTimer?.hasRef()).toBe(false);
     expect(job.inputs).toBeNull();
     queue.clear();
@@ -164,28 +128,108 @@ describe('job queue races (manual runner)', () => {
     expect(queue.retainedBytes).toBe(0);
   });
 
-  it('keeps retained results within the memory budget by dropping the oldest finished jobs', async () => {
-    const { runner, queue, submit } = setUp({ retainedBytes: RESULT_BYTES * 2 });
+  /** What one finished job of `setUp`'s kind holds (results, record, texts). */
+  async function bytesOfOneJob(): Promise<number> {
+    const { runner, queue, submit } = setUp();
+    const job = submit();
+    await succeed(queue, runner, job);
+    expect(job.retainedBytes).toBeGreaterThan(RESULT_BYTES);
+    expect(queue.retainedBytes).toBe(job.retainedBytes);
+    return job.retainedBytes;
+  }
+
+  it('keeps retained jobs within the memory budget by dropping the oldest finished ones', async () => {
+    const perJob = await bytesOfOneJob();
+    const { runner, queue, submit } = setUp({ retainedBytes: perJob * 2 });
     const jobs: Job[] = [];
     for (let i = 0; i < 4; i++) {
       const job = submit(i);
-      const events = terminalEvents(queue, job);
-      const run = await runner.started(i);
-      run.resolve(outputFor(run.job));
-      await events.ended;
+      await succeed(queue, runner, job, i);
       jobs.push(job);
-      expect(queue.retainedBytes).toBeLessThanOrEqual(RESULT_BYTES * 2);
+      expect(queue.retainedBytes).toBeLessThanOrEqual(perJob * 2);
     }
     expect(jobs.map((job) => queue.get(job.id) !== undefined)).toEqual([false, false, true, true]);
-    expect(queue.retainedBytes).toBe(RESULT_BYTES * 2);
+    expect(queue.retainedBytes).toBe(perJob * 2);
     // The newest job stays even when it alone is over the budget.
     const tight = setUp({ retainedBytes: 1 });
     const only = tight.submit();
-    const events = terminalEvents(tight.queue, only);
-    const run = await tight.runner.started(0);
-    run.resolve(outputFor(run.job));
-    await events.ended;
+    await succeed(tight.queue, tight.runner, only);
     expect(tight.queue.get(only.id)).toBe(only);
+  });
+
+  it('counts cancelled and failed jobs against the budget too (#13 item 8)', async () => {
+    const budget = 64 * 1024;
+    const { runner, queue, submit } = setUp({ retainedBytes: budget });
+    const running = submit(0);
+    const run = await runner.started(0);
+    const cancelled: Job[] = [];
+    for (let i = 1; i <= 12; i++) {
+      const job = submit(i);
+      expect(queue.cancelOrRemove(job)).toBe('cancelled');
+      cancelled.push(job);
+      expect(queue.retainedBytes).toBeLessThanOrEqual(budget);
+    }
+    expect(cancelled[0].retainedBytes).toBeGreaterThan(0);
+    // The oldest cancelled jobs went to keep the rest within the budget; the newest is there.
+    expect(queue.get(cancelled[0].id)).toBeUndefined();
+    expect(queue.get(cancelled.at(-1)!.id)).toBe(cancelled.at(-1));
+    const failed = terminalEvents(queue, running);
+    run.reject(new EngineError('boom'));
+    expect(await failed.ended).toBe('failed');
+    expect(queue.get(running.id)).toBe(running);
+    expect(queue.retainedBytes).toBeLessThanOrEqual(budget);
+    const held = [running, ...cancelled].filter((job) => queue.get(job.id)).reduce((sum, job) => sum + job.retainedBytes, 0);
+    expect(queue.retainedBytes).toBe(held);
+  });
+});
+
+describe('result encodings (manual runner)', () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = null;
+  });
+
+  it('32 concurrent GETs of one result encode it once; the bytes held are one encoding, counted in the budget (#13 item 9)', async () => {
+    const { runner, queue, submit } = setUp();
+    let encodes = 0;
+    let running = 0;
+    let mostAtOnce = 0;
+    const encode = async (pixels: Pixels, format: 'png' | 'jpeg', maxSide?: number): Promise<Buffer> => {
+      encodes++;
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      const encoded = await encodeForDisplay(pixels, format, maxSide);
+      running--;
+      return encoded;
+    };
+    const app = createApp({ queue, runner, log: silentLogger, version: 'test', bindHost: '127.0.0.1', allowedHosts: [], corsOrigins: [], token: null, encode });
+    server = createServer(app);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const job = submit();
+    await succeed(queue, runner, job);
+    const before = queue.retainedBytes;
+
+    const bodies = await Promise.all(Array.from({ length: 32 }, async () => new Uint8Array(await (await fetch(url + ROUTES.result(job.id, 0))).arrayBuffer())));
+    expect(encodes).toBe(1);
+    const png = await encodeForDisplay(job.results[0].pixels, 'png');
+    for (const body of bodies) expect(Buffer.compare(body, png)).toBe(0);
+    expect(queue.retainedBytes - before).toBe(png.byteLength);
+
+    // Thumbnails of four sizes at once: each encoded once, never more than two encodes at a time.
+    const sides = [16, 17, 18, 19];
+    const thumbs = await Promise.all(sides.flatMap((side) => [0, 1].map(() => fetch(`${url}${ROUTES.result(job.id, 0)}?format=jpeg&maxSide=${side}`).then((r) => r.arrayBuffer()))));
+    expect(encodes).toBe(5);
+    expect(mostAtOnce).toBeLessThanOrEqual(2);
+    // At most four encodings are kept per job: the full-size PNG was dropped, and its bytes with it.
+    const thumbBytes = sides.reduce((sum, _side, i) => sum + thumbs[i * 2].byteLength, 0);
+    expect(queue.retainedBytes - before).toBe(thumbBytes);
+    // Raw stays raw: no encode.
+    const raw = await fetch(`${url}${ROUTES.result(job.id, 0)}?format=raw`);
+    expect((await raw.arrayBuffer()).byteLength).toBe(RESULT_BYTES);
+    expect(encodes).toBe(5);
   });
 });
 

@@ -142,6 +142,25 @@ describe('graceful shutdown', () => {
     expect(service.lines.at(-1)).toMatch(/stopped$/);
   });
 
+  it('keeps answering GETs after the running job ends, so pollers fetch its result; new jobs get 503 (#13 item 6)', async () => {
+    const service = await startTestService({ shutdownGraceSeconds: 30, drainSeconds: 3 });
+    const running = await submit(service.url, rawJobForm(crop, { prompt: 'slow', steps: 3, variations: 1 }));
+    await waitForJob(service.url, running.id, ['running']);
+    const closed = service.close();
+    const refused = await postJob(service.url, rawJobForm(crop, { steps: 1, variations: 1 }));
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/shutting down/);
+    // A poller on a fresh connection follows the job to its end and fetches the result.
+    const final = (await waitForJob(service.url, running.id)).at(-1)!;
+    expect(final.state).toBe('succeeded');
+    const result = await fetch(service.url + ROUTES.result(running.id, 0) + '?format=raw', { headers: { Connection: 'close' } });
+    expect(result.status).toBe(200);
+    expect((await result.arrayBuffer()).byteLength).toBe(crop.width * crop.height * 4);
+    await closed;
+    await expect(fetch(service.url + ROUTES.health)).rejects.toThrow();
+    expect(service.lines.some((l) => l.includes('drainSeconds=3'))).toBe(true);
+  });
+
   it('cancels the running job when the grace period is over', async () => {
     const service = await startTestService({ shutdownGraceSeconds: 0 });
     const running = await submit(service.url, rawJobForm(crop, { prompt: 'slow', steps: 100, variations: 1 }));

@@ -1,9 +1,8 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../core/protocol';
 import { ConfigError } from '../../service/config';
 import { startService } from '../../service/main';
-import { FAKE_ENGINE_MODULE, makeCrop, postJob, rawJobForm, rawRequest, startTestService, submit } from './helpers';
+import { FAKE_ENGINE_MODULE, makeCrop, postJob, rawJobForm, rawRequest, socketExchange, startTestService, submit } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
 
@@ -44,14 +43,7 @@ describe('Host header guard (DNS rebinding)', () => {
   });
 
   it('refuses a request without a Host header with the same JSON 403 (not a bare 400 from Node)', async () => {
-    const response = await new Promise<string>((resolve, reject) => {
-      const socket = connect(service.port, '127.0.0.1');
-      let text = '';
-      socket.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-      socket.write(`GET ${ROUTES.health} HTTP/1.1\r\nConnection: close\r\n\r\n`);
-    });
+    const response = await socketExchange(service.port, `GET ${ROUTES.health} HTTP/1.1\r\nConnection: close\r\n\r\n`);
     expect(response).toMatch(/^HTTP\/1\.1 403 /);
     const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('forbidden_host');
@@ -59,8 +51,8 @@ describe('Host header guard (DNS rebinding)', () => {
     expect((await fetch(service.url + ROUTES.health)).status).toBe(200);
   });
 
-  it('sends no CORS headers unless configured, and does not reject on Origin', async () => {
-    const res = await fetch(service.url + ROUTES.health, { headers: { Origin: 'null' } });
+  it('sends no CORS headers unless configured', async () => {
+    const res = await fetch(service.url + ROUTES.health);
     expect(res.status).toBe(200);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
   });

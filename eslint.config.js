@@ -57,6 +57,13 @@ export default tseslint.config(
           ],
         },
       ],
+      // UXP lacks these, or implements them in ways that break our uploads; tests run on Node, which would hide it.
+      'no-restricted-globals': [
+        'error',
+        { name: 'TextEncoder', message: 'UXP has no TextEncoder: keep bytes ASCII (client/multipart.ts asciiJson) or use charCodeAt.' },
+        { name: 'TextDecoder', message: 'UXP has no TextDecoder: read JSON with response.json(), text with response.text().' },
+        { name: 'FormData', message: "UXP's FormData renames file parts and may drop their types: build the body with client/multipart.ts." },
+      ],
     },
   },
   { files: ['service/**/*.ts'], rules: serviceImports(null) },

@@ -95,14 +95,17 @@ function growInterval(start: number, length: number, target: number, limit: numb
  * caps one side, the other grows to a reachable bucket aspect, or — past the widest bucket — loses padding. The
  * result always contains the clamped selection and lies inside the document.
  * Returns null when the selection does not touch the document.
+ * `padding` (pixels per side) replaces the automatic padding and the minimum crop side: the user asked for exactly
+ * that much context (core/capture-plan).
  */
-export function contextCrop(selection: Rect, document: Size): Rect | null {
+export function contextCrop(selection: Rect, document: Size, padding?: number): Rect | null {
   const bounds = intersectRect(selection, { x: 0, y: 0, ...document });
   if (isEmptyRect(bounds)) return null;
 
-  const padding = Math.max(MIN_CONTEXT_PADDING, Math.round(CONTEXT_PADDING_FRACTION * Math.max(bounds.width, bounds.height)));
-  let width = Math.max(bounds.width + 2 * padding, MIN_CROP_SIDE);
-  let height = Math.max(bounds.height + 2 * padding, MIN_CROP_SIDE);
+  const side = padding ?? Math.max(MIN_CONTEXT_PADDING, Math.round(CONTEXT_PADDING_FRACTION * Math.max(bounds.width, bounds.height)));
+  const minSide = padding === undefined ? MIN_CROP_SIDE : 0;
+  let width = Math.max(bounds.width + 2 * side, minSide);
+  let height = Math.max(bounds.height + 2 * side, minSide);
 
   const bucket = pickWorkingSize({ width, height });
   const bucketAspect = bucket.width / bucket.height;

@@ -97,8 +97,13 @@ export interface CropPlacement {
   document: Size;
   /** The crop rectangle in document pixels. */
   crop: Rect;
-  /** Bounds of the selection in document pixels (the service re-checks the context-crop rule against it). */
+  /**
+   * Bounds of the area the mask covers in document pixels — the selection, grown as the client's mask settings say
+   * (the service re-checks the crop rule against it, core/capture-plan).
+   */
   selection: Rect;
+  /** Context padding the client asked for, in pixels per side; omitted = the automatic context-crop rule. */
+  contextPadding?: number;
 }
 
 export interface JobParams {

@@ -1,6 +1,6 @@
 /**
- * Composition root: registers the panel with UXP, builds the Photoshop host, the HTTP client and the store, and
- * mounts the React app. No logic lives here.
+ * Composition root: builds the Photoshop host, the HTTP client and the store, mounts the React app, and hands the
+ * panel to the slot bootstrap.ts registered with UXP. No logic lives here.
  */
 import * as photoshop from 'photoshop';
 import * as uxp from 'uxp';
@@ -15,19 +15,15 @@ import { PanelStore } from './state/store';
 import { usePanelState } from './state/use-panel-state';
 import { App } from './ui/App';
 import manifest from '../manifest.json';
+import { attachPanel } from './panel-slot';
+import type { PanelLifecycle } from './panel-slot';
 
-// The manifest is the one source of the panel id and the plugin version.
-const PANEL_ID = manifest.entrypoints[0].id;
+// The manifest is the one source of the plugin version and of the origins UXP lets the panel reach: the build copies
+// this same file next to the bundle, so what the panel checks addresses against is what UXP enforces.
 const CLIENT_NAME = `photoshop-panel/${manifest.version}`;
 
 function Panel({ store }: { store: PanelStore }) {
   return <App state={usePanelState(store)} actions={store} />;
-}
-
-interface PanelLifecycle {
-  create(rootNode?: HTMLElement): void;
-  show(rootNode?: HTMLElement): void;
-  destroy(): void;
 }
 
 let mounted: { root: Root; store: PanelStore } | null = null;
@@ -43,6 +39,7 @@ function mount(rootNode: HTMLElement | undefined): void {
     storage: window.localStorage,
     // UXP documents it as require('uxp').storage.secureStorage; the typings misplace it at the module's top level.
     secrets: new UxpSecretStorage((uxp.storage as unknown as { secureStorage: UxpSecureStorage }).secureStorage),
+    networkDomains: manifest.requiredPermissions.network.domains,
   });
   const root = createRoot(container);
   root.render(
@@ -64,8 +61,4 @@ const panel: PanelLifecycle = {
   },
 };
 
-// Called synchronously at load: UXP fails uncatchably when setup() comes late. Its declared parameter type
-// requires every lifecycle member, which UXP itself does not.
-(uxp.entrypoints as unknown as { setup(config: { panels: Record<string, PanelLifecycle> }): void }).setup({
-  panels: { [PANEL_ID]: panel },
-});
+attachPanel(globalThis, panel);

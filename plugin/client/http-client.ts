@@ -1,6 +1,7 @@
 /**
- * ServiceClient over fetch. Pixels go up as multipart Blob parts of raw bytes (UXP 7.3+ FormData) and come back as
- * binary bodies; progress is polled (`GET /v1/jobs/:id`), which works on every UXP version.
+ * ServiceClient over fetch. Pixels go up as raw bytes in a multipart body the client builds itself (multipart.ts:
+ * UXP's FormData renames and may retype parts) and come back as binary bodies; progress is polled
+ * (`GET /v1/jobs/:id`), which works on every UXP version.
  */
 import { ERROR_STATUS } from '../../core/errors';
 import type { ErrorBody, ErrorCode } from '../../core/errors';
@@ -9,8 +10,13 @@ import type { Health, JobCreated, JobParams, JobSnapshot } from '../../core/prot
 import type { RawImage } from '../raw-image';
 import { ServiceError } from './service-client';
 import type { EncodedImage, JobRequest, ServiceClient } from './service-client';
+import { asciiJson, multipartBody } from './multipart';
 
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+const RAW_TYPE = 'application/octet-stream';
+/** How UXP rejects a fetch to an origin the manifest does not list ("Permission denied to the url … Manifest entry not found."). */
+const BLOCKED = /permission denied|manifest entry not found/i;
 
 export class HttpServiceClient implements ServiceClient {
   readonly url: string;
@@ -45,11 +51,12 @@ export class HttpServiceClient implements ServiceClient {
       image: { width: image.width, height: image.height, channels: image.channels },
       mask: { width: mask.width, height: mask.height, channels: mask.channels },
     };
-    const form = new FormData();
-    form.append('params', JSON.stringify(params));
-    form.append('image', new Blob([image.data.slice().buffer], { type: 'application/octet-stream' }), 'image.raw');
-    form.append('mask', new Blob([mask.data.slice().buffer], { type: 'application/octet-stream' }), 'mask.raw');
-    return (await this.#json(ROUTES.jobs, { method: 'POST', body: form })) as JobCreated;
+    const { body, contentType } = multipartBody([
+      { name: 'params', contentType: 'application/json', data: asciiJson(params) },
+      { name: 'image', contentType: RAW_TYPE, filename: 'image.raw', data: image.data },
+      { name: 'mask', contentType: RAW_TYPE, filename: 'mask.raw', data: mask.data },
+    ]);
+    return (await this.#json(ROUTES.jobs, { method: 'POST', body, headers: { 'Content-Type': contentType } })) as JobCreated;
   }
 
   async job(id: string): Promise<JobSnapshot> {
@@ -108,6 +115,7 @@ export class HttpServiceClient implements ServiceClient {
       response = await this.#fetch(this.url + path, { ...init, headers });
     } catch (error) {
       const detail = error instanceof Error ? error.message : String(error);
+      if (BLOCKED.test(detail)) throw new ServiceError('blocked', `Photoshop blocked the request to ${this.url}: ${detail}`, null);
       throw new ServiceError('unreachable', `The genfill service at ${this.url} is not reachable (${detail}).`, null);
     }
     if (response.ok) return response;

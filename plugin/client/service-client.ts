@@ -31,8 +31,11 @@ export interface ServiceClient {
   preview(id: string): Promise<EncodedImage | null>;
 }
 
-/** `unreachable`: no HTTP answer at all; `bad_response`: an answer that isn't genfill protocol. */
-export type ServiceErrorCode = ErrorCode | 'unreachable' | 'bad_response';
+/**
+ * `unreachable`: no HTTP answer at all; `blocked`: UXP refused to send the request (the address is not in the
+ * manifest's network permissions); `bad_response`: an answer that isn't genfill protocol.
+ */
+export type ServiceErrorCode = ErrorCode | 'unreachable' | 'blocked' | 'bad_response';
 
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode;

@@ -2,6 +2,7 @@
  * The panel's view of the image editor. Photoshop implements it (photoshop-host.ts); tests drive that
  * implementation through mocked `photoshop`/`uxp` modules. State code holds only this interface.
  */
+import type { CapturePlan } from '../../core/capture-plan';
 import type { Rect, Size } from '../../core/geometry';
 import type { RawImage } from '../raw-image';
 
@@ -17,26 +18,23 @@ export interface DocumentSummary {
   hasSelection: boolean;
 }
 
+/** The capture policy's answer for what Photoshop reports (core/capture-plan.planCapture with the user's settings). */
+export type CapturePlanner = (document: Size, selection: Rect) => CapturePlan | null;
+
 /**
- * Everything read at Generate, so the insert never depends on what the user does while the job runs.
- * `image` and `mask` are at `transfer` size (what is sent); `selectionMask` is the selection at full crop size
- * (what the layer mask becomes).
+ * Everything read at Generate, so the insert never depends on what the user does while the job runs. `image` and
+ * `mask` are at `plan.transfer` size: what is sent, and what the layer and its mask are made of.
  */
 export interface Capture {
   documentId: number;
   documentTitle: string;
-  document: Size;
-  /** Selection bounds clamped to the canvas. */
-  selection: Rect;
-  crop: Rect;
-  transfer: Size;
+  plan: CapturePlan;
   image: RawImage;
   mask: RawImage;
-  selectionMask: RawImage;
 }
 
-/** What an insert needs of a capture: where and into which document, and the selection snapshot — not the pixels sent. */
-export type InsertTarget = Omit<Capture, 'image' | 'mask'>;
+/** What an insert needs of a capture: where and into which document, and the mask — not the pixels sent. */
+export type InsertTarget = Omit<Capture, 'image'>;
 
 export interface InsertRequest {
   capture: InsertTarget;
@@ -74,8 +72,11 @@ export class HostRefusal extends Error {
 export interface Host {
   /** The active document, or null when none is open. */
   activeDocument(): DocumentSummary | null;
-  /** Reads the context crop around the selection; throws HostRefusal when the document can't be used. */
-  capture(source: PixelSource): Promise<Capture>;
+  /**
+   * Reads what `plan` decides for the document and selection it sees (crop, transfer size); throws HostRefusal when
+   * the document can't be used.
+   */
+  capture(source: PixelSource, plan: CapturePlanner): Promise<Capture>;
   /**
    * Adds one masked pixel layer above the active layer, as one undo step; on any failure the document is left as it
    * was and a HostRefusal is thrown.

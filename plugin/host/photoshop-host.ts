@@ -6,18 +6,20 @@
  * `require('uxp')`; tests pass mocks), typed as the narrow slices of @types/photoshop this file uses: index.tsx
  * only compiles if the real modules fit them.
  *
- * Reads and writes each run in their own short modal scope; nothing is modal while the service works.
+ * It holds no capture policy: it reads what a capture plan (core/capture-plan) decides for the document and
+ * selection it sees, and writes at the plan's places. Reads and writes each run in their own short modal scope;
+ * nothing is modal while the service works.
  */
 import type * as RealPhotoshop from 'photoshop';
 import type { action, core } from 'photoshop';
 import type * as constants from 'photoshop/dom/Constants';
 import type { imaging } from 'photoshop/dom/ImagingModule';
 import type { host as uxpHost } from 'uxp';
-import { contextCrop, MAX_TRANSFER_PIXELS, transferSize, isEmptyRect, intersectRect } from '../../core/geometry';
+import { isEmptyRect, intersectRect } from '../../core/geometry';
 import type { Rect, Size } from '../../core/geometry';
 import { countMasked } from '../../core/mask';
 import { HostRefusal } from './host';
-import type { Capture, DocumentSummary, Host, InsertRequest, InsertTarget, PixelSource, RawImage } from './host';
+import type { Capture, CapturePlanner, DocumentSummary, Host, InsertRequest, InsertTarget, PixelSource, RawImage } from './host';
 import { placeTrimmed, toPhotoshop16, toRgba, toUint8 } from './pixels';
 
 type PsBounds = imaging.Bounds;
@@ -45,7 +47,7 @@ export interface PsDocument {
 }
 
 export interface PhotoshopModule {
-  app: { readonly activeDocument: PsDocument | null; readonly documents: readonly PsDocument[] };
+  app: { readonly activeDocument: PsDocument | null; readonly documents: readonly PsDocument[]; getColorProfiles(colorMode?: string): string[] };
   core: Pick<typeof core, 'executeAsModal'>;
   action: Pick<typeof action, 'addNotificationListener' | 'removeNotificationListener'>;
   imaging: Pick<typeof RealPhotoshop.imaging, 'getPixels' | 'getSelection' | 'putPixels' | 'putLayerMask' | 'createImageDataFromBuffer'>;
@@ -60,6 +62,10 @@ export interface UxpModule {
 export const MIN_PHOTOSHOP_VERSION = [25, 2] as const;
 /** The model works in sRGB; Photoshop converts to/from the document profile. */
 const RGB_PROFILE = 'sRGB IEC61966-2.1';
+/**
+ * The profile Adobe's docs give mask data. It is an installed profile, not a built-in, so it is named only when
+ * Photoshop lists it; otherwise the mask goes without a profile (a mask is a channel: nothing to convert).
+ */
 const GRAY_PROFILE = 'Gray Gamma 2.2';
 /** Photoshop's notifications after which the active document or its selection may differ. */
 const DOCUMENT_EVENTS = ['select', 'open', 'close', 'make', 'set'];
@@ -67,6 +73,7 @@ const DOCUMENT_EVENTS = ['select', 'open', 'close', 'make', 'set'];
 export class PhotoshopHost implements Host {
   readonly #ps: PhotoshopModule;
   readonly #uxp: UxpModule;
+  #grayProfile: string | null | undefined;
 
   constructor(photoshop: PhotoshopModule, uxp: UxpModule) {
     this.#ps = photoshop;
@@ -79,9 +86,9 @@ export class PhotoshopHost implements Host {
     return { id: doc.id, title: doc.title, width: doc.width, height: doc.height, hasSelection: doc.selection.bounds !== null };
   }
 
-  async capture(source: PixelSource): Promise<Capture> {
+  async capture(source: PixelSource, plan: CapturePlanner): Promise<Capture> {
     this.#checkVersion();
-    return this.#modal('Read selection for Generative Fill', 'read_failed', () => this.#read(source));
+    return this.#modal('Read selection for Generative Fill', 'read_failed', () => this.#read(source, plan));
   }
 
   async insert(request: InsertRequest): Promise<void> {
@@ -110,7 +117,7 @@ export class PhotoshopHost implements Host {
   // -------------------------------------------------------------------------------------------------------------
   // Reading
 
-  async #read(source: PixelSource): Promise<Capture> {
+  async #read(source: PixelSource, planner: CapturePlanner): Promise<Capture> {
     const doc = this.#currentDocument();
     if (!doc) throw new HostRefusal('no_document', 'Open an image first: there is no document to fill.');
     this.#checkDocument(doc);
@@ -119,23 +126,21 @@ export class PhotoshopHost implements Host {
     if (!bounds) {
       throw new HostRefusal('no_selection', 'Make a selection first (for example with the Lasso or Marquee tool): Generative Fill fills the selected area.');
     }
-    const document: Size = { width: doc.width, height: doc.height };
-    const selection = intersectRect(rectOf(bounds), { x: 0, y: 0, ...document });
-    const crop = contextCrop(rectOf(bounds), document);
-    if (!crop || isEmptyRect(selection)) {
+    const plan = planner({ width: doc.width, height: doc.height }, rectOf(bounds));
+    if (!plan) {
       throw new HostRefusal('selection_outside', 'The selection is outside the canvas. Select an area inside the image.');
     }
-    const transfer = transferSize(crop, MAX_TRANSFER_PIXELS);
-    const downscaled = transfer.width !== crop.width || transfer.height !== crop.height;
+    const { crop, transfer } = plan;
+    const target = sameSize(transfer, crop) ? null : transfer;
     const layer = source === 'layer' ? this.#sourceLayer(doc) : null;
 
-    const selectionMask = await this.#readSelection(doc.id, crop, null);
-    if (countMasked(selectionMask.data) === 0) {
+    // Read once, at the size sent: the layer mask is made from it too, so no full-size (or 16-bit) copy is held.
+    const mask = await this.#readSelection(doc.id, crop, target);
+    if (countMasked(mask.data) === 0) {
       throw new HostRefusal('no_selection', 'The selection is empty (no pixel is selected). Make a selection and try again.');
     }
-    const mask = downscaled ? await this.#readSelection(doc.id, crop, transfer) : selectionMask;
-    const image = await this.#readPixels(doc.id, layer, crop, downscaled ? transfer : null);
-    return { documentId: doc.id, documentTitle: doc.title, document, selection, crop, transfer, image, mask, selectionMask };
+    const image = await this.#readPixels(doc.id, layer, crop, target);
+    return { documentId: doc.id, documentTitle: doc.title, plan, image, mask };
   }
 
   #checkVersion(): void {
@@ -229,12 +234,13 @@ export class PhotoshopHost implements Host {
     }
     // Mode or depth may have changed since Generate (Image > Mode): refuse in the same words as at Generate.
     this.#checkDocument(doc);
-    if (doc.width !== capture.document.width || doc.height !== capture.document.height) {
-      throw new HostRefusal('insert_failed', `“${doc.title}” changed size since Generate (${capture.document.width}×${capture.document.height} → ${doc.width}×${doc.height}). Generate again.`);
+    const { document, transfer } = capture.plan;
+    if (doc.width !== document.width || doc.height !== document.height) {
+      throw new HostRefusal('insert_failed', `“${doc.title}” changed size since Generate (${document.width}×${document.height} → ${doc.width}×${doc.height}). Generate again.`);
     }
     const { image } = request;
-    if (!sameSize(image, capture.transfer)) {
-      throw new HostRefusal('insert_failed', `The service returned a ${image.width}×${image.height} result for a ${capture.transfer.width}×${capture.transfer.height} request. Check that the service is up to date.`);
+    if (!sameSize(image, transfer)) {
+      throw new HostRefusal('insert_failed', `The service returned a ${image.width}×${image.height} result for a ${transfer.width}×${transfer.height} request. Check that the service is up to date.`);
     }
     const sixteenBit = doc.bitsPerChannel === this.#ps.constants.BitsPerChannelType.SIXTEEN;
     const anchor = doc.activeLayers[0];
@@ -246,6 +252,7 @@ export class PhotoshopHost implements Host {
       if (anchor) layer.move(anchor, this.#ps.constants.ElementPlacement.PLACEBEFORE);
       await this.#putResult(doc.id, layer, image, capture, sixteenBit);
       await this.#putMask(doc.id, layer.id, capture, sixteenBit);
+      await this.#scaleToCrop(layer, capture);
       await context.hostControl.resumeHistory(suspension, true);
     } catch (error) {
       await this.#rollBack(context, suspension, layer);
@@ -256,7 +263,7 @@ export class PhotoshopHost implements Host {
   }
 
   async #putResult(documentID: number, layer: PsLayer, image: RawImage, capture: InsertTarget, sixteenBit: boolean): Promise<void> {
-    const { crop, transfer } = capture;
+    const { crop } = capture.plan;
     const rgba = toRgba(image);
     const imageData = await this.#ps.imaging.createImageDataFromBuffer(sixteenBit ? toPhotoshop16(rgba) : rgba, {
       width: image.width,
@@ -277,10 +284,36 @@ export class PhotoshopHost implements Host {
     } finally {
       await imageData.dispose();
     }
+  }
+
+  /** The mask at transfer size, where the pixels are: a downscaled one is enlarged with them (the mask is linked). */
+  async #putMask(documentID: number, layerID: number, capture: InsertTarget, sixteenBit: boolean): Promise<void> {
+    const { mask, plan } = capture;
+    const profile = this.#maskProfile();
+    const imageData = await this.#ps.imaging.createImageDataFromBuffer(sixteenBit ? toPhotoshop16(mask.data) : mask.data, {
+      width: mask.width,
+      height: mask.height,
+      components: 1,
+      chunky: true,
+      colorSpace: 'Grayscale',
+      ...(profile ? { colorProfile: profile } : {}),
+    });
+    try {
+      await this.#ps.imaging.putLayerMask({ documentID, layerID, imageData, replace: true, targetBounds: { left: plan.crop.x, top: plan.crop.y, width: mask.width, height: mask.height } });
+    } finally {
+      await imageData.dispose();
+    }
+  }
+
+  /**
+   * Downscaled transfer: Photoshop resamples the layer and its linked mask up to the crop (no per-pixel JS over a
+   * large crop), with the interpolation meant for enlarging rather than the user's preference (which may be Nearest
+   * Neighbor). scale() anchors at the layer's pixel bounds, which start later than the crop where the result is
+   * transparent, so the layer is moved back by what the anchor shifted.
+   */
+  async #scaleToCrop(layer: PsLayer, capture: InsertTarget): Promise<void> {
+    const { crop, transfer } = capture.plan;
     if (sameSize(transfer, crop)) return;
-    // Downscaled transfer: Photoshop resamples the layer up to the crop (no per-pixel JS over a large crop), with the
-    // interpolation meant for enlarging rather than the user's preference (which may be Nearest Neighbor).
-    // scale() anchors at the layer's pixel bounds, which start later than the crop where the result is transparent.
     const before = layer.boundsNoEffects;
     const sx = crop.width / transfer.width;
     const sy = crop.height / transfer.height;
@@ -291,21 +324,18 @@ export class PhotoshopHost implements Host {
     if (dx !== 0 || dy !== 0) await layer.translate(dx, dy);
   }
 
-  async #putMask(documentID: number, layerID: number, capture: InsertTarget, sixteenBit: boolean): Promise<void> {
-    const { selectionMask, crop } = capture;
-    const imageData = await this.#ps.imaging.createImageDataFromBuffer(sixteenBit ? toPhotoshop16(selectionMask.data) : selectionMask.data, {
-      width: selectionMask.width,
-      height: selectionMask.height,
-      components: 1,
-      chunky: true,
-      colorSpace: 'Grayscale',
-      colorProfile: GRAY_PROFILE,
-    });
-    try {
-      await this.#ps.imaging.putLayerMask({ documentID, layerID, imageData, replace: true, targetBounds: boundsOf(crop) });
-    } finally {
-      await imageData.dispose();
+  /** GRAY_PROFILE when Photoshop has it, else none; asked once (the installed profiles don't change while it runs). */
+  #maskProfile(): string | null {
+    if (this.#grayProfile === undefined) {
+      let profiles: string[] = [];
+      try {
+        profiles = this.#ps.app.getColorProfiles('Gray');
+      } catch {
+        // Older hosts without getColorProfiles: no name is the safe choice.
+      }
+      this.#grayProfile = profiles.includes(GRAY_PROFILE) ? GRAY_PROFILE : null;
     }
+    return this.#grayProfile;
   }
 
   async #rollBack(context: ExecutionContextLike, suspension: HistorySuspensionLike, layer: PsLayer | null): Promise<void> {

@@ -2,6 +2,7 @@
 import { PROTOCOL_VERSION } from '../../core/protocol';
 import type { Health } from '../../core/protocol';
 import { ServiceError } from '../client/service-client';
+import { notAllowedMessage } from './network-permission';
 
 /** Why this service can't be used by this panel, or null when it can. */
 export function incompatibility(health: Health): string | null {
@@ -18,6 +19,8 @@ export function incompatibility(health: Health): string | null {
 export function serviceMessage(error: unknown, url: string): string {
   if (!(error instanceof ServiceError)) return `Something went wrong: ${error instanceof Error ? error.message : String(error)}`;
   switch (error.code) {
+    case 'blocked':
+      return notAllowedMessage(url);
     case 'unreachable':
       return `The genfill service is not running at ${url}. Start it (npm start, or genfill serve); the panel reconnects by itself.`;
     case 'queue_full':
@@ -33,4 +36,9 @@ export function serviceMessage(error: unknown, url: string): string {
     default:
       return `The genfill service reported an error: ${error.message}`;
   }
+}
+
+/** A service remark as the panel shows it: the service writes them as clauses ("the prompt was not used: …"). */
+export function warningText(warning: string): string {
+  return warning.charAt(0).toUpperCase() + warning.slice(1);
 }

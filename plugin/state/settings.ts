@@ -1,10 +1,14 @@
 /** The panel's generation settings: defaults from core/params, checks before a job is sent, request params. */
-import { DEFAULT_SCHEDULER, EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../../core/params';
+import { CAPTURE_LIMITS } from '../../core/capture-plan';
+import type { CaptureSettings } from '../../core/capture-plan';
+import { DEFAULT_COLOR_MATCH, DEFAULT_SCHEDULER, DEFAULT_SOFT_INPAINTING, EMPTY_PROMPT_MODES, ENGINE_CHOICES, LIMITS, SCHEDULERS } from '../../core/params';
 import type { EmptyPromptMode, EngineChoice, NumericLimit, SchedulerName } from '../../core/params';
 import type { JobParams } from '../../core/protocol';
 import type { PixelSource } from '../host/host';
 
 export type SeedMode = 'random' | 'fixed';
+/** Context padding: automatic (the context-crop rule) or `contextPadding` pixels. */
+export type ContextMode = 'auto' | 'pixels';
 
 export interface Settings {
   prompt: string;
@@ -19,6 +23,14 @@ export interface Settings {
   source: PixelSource;
   engine: EngineChoice;
   emptyPrompt: EmptyPromptMode;
+  /** Soft-edge denoising for feathered selections (service param `softInpainting`). */
+  softInpainting: boolean;
+  /** Colour match to the unmasked surroundings (service param `colorMatch`). */
+  colorMatch: boolean;
+  contextMode: ContextMode;
+  contextPadding: number;
+  maskGrow: number;
+  maskFeather: number;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -34,15 +46,27 @@ export const DEFAULT_SETTINGS: Settings = {
   source: 'composite',
   engine: 'auto',
   emptyPrompt: 'generate',
+  softInpainting: DEFAULT_SOFT_INPAINTING,
+  colorMatch: DEFAULT_COLOR_MATCH,
+  contextMode: 'auto',
+  contextPadding: CAPTURE_LIMITS.contextPadding.default,
+  maskGrow: CAPTURE_LIMITS.maskGrow.default,
+  maskFeather: CAPTURE_LIMITS.maskFeather.default,
 };
 
-const NUMERIC_FIELDS: { key: 'variations' | 'steps' | 'guidance' | 'strength' | 'seed'; label: string; limit: NumericLimit }[] = [
-  { key: 'variations', label: 'Variations', limit: LIMITS.variations },
-  { key: 'steps', label: 'Steps', limit: LIMITS.steps },
-  { key: 'guidance', label: 'Guidance', limit: LIMITS.guidance },
-  { key: 'strength', label: 'Strength', limit: LIMITS.strength },
-  { key: 'seed', label: 'Seed', limit: LIMITS.seed },
-];
+type NumericKey = 'variations' | 'steps' | 'guidance' | 'strength' | 'seed' | 'contextPadding' | 'maskGrow' | 'maskFeather';
+
+/** Every numeric field with its label and limit: the checks below and the fields' input limits come from here. */
+export const NUMERIC_FIELDS: Record<NumericKey, { label: string; limit: NumericLimit }> = {
+  variations: { label: 'Variations', limit: LIMITS.variations },
+  steps: { label: 'Steps', limit: LIMITS.steps },
+  guidance: { label: 'Guidance', limit: LIMITS.guidance },
+  strength: { label: 'Strength', limit: LIMITS.strength },
+  seed: { label: 'Seed', limit: LIMITS.seed },
+  contextPadding: { label: 'Context padding (px)', limit: CAPTURE_LIMITS.contextPadding },
+  maskGrow: { label: 'Mask grow (px)', limit: CAPTURE_LIMITS.maskGrow },
+  maskFeather: { label: 'Mask feather (px)', limit: CAPTURE_LIMITS.maskFeather },
+};
 
 /** The values a stored choice may take; anything else falls back to its default. */
 const CHOICES: { [K in keyof Settings]?: readonly Settings[K][] } = {
@@ -51,6 +75,7 @@ const CHOICES: { [K in keyof Settings]?: readonly Settings[K][] } = {
   source: ['composite', 'layer'],
   engine: ENGINE_CHOICES,
   emptyPrompt: EMPTY_PROMPT_MODES,
+  contextMode: ['auto', 'pixels'],
 };
 
 /** The settings kept between sessions: all but the prompt, which belongs to one image. */
@@ -86,8 +111,9 @@ export function restoreSettings(stored: string | null): Settings {
 /** What is wrong with the settings, in the panel's words (empty = fine). Nothing is silently clamped. */
 export function settingsProblems(settings: Settings): string[] {
   const problems: string[] = [];
-  for (const { key, label, limit } of NUMERIC_FIELDS) {
+  for (const [key, { label, limit }] of Object.entries(NUMERIC_FIELDS) as [NumericKey, (typeof NUMERIC_FIELDS)[NumericKey]][]) {
     if (key === 'seed' && settings.seedMode === 'random') continue;
+    if (key === 'contextPadding' && settings.contextMode === 'auto') continue;
     const value = settings[key];
     if (!Number.isFinite(value) || value < limit.min || value > limit.max || (limit.integer && !Number.isInteger(value))) {
       const kind = limit.integer ? 'a whole number' : 'a number';
@@ -112,6 +138,17 @@ export function jobParams(settings: Settings): Omit<JobParams, 'image' | 'mask' 
     scheduler: settings.scheduler,
     engine: settings.engine,
     emptyPrompt: settings.emptyPrompt,
+    softInpainting: settings.softInpainting,
+    colorMatch: settings.colorMatch,
+  };
+}
+
+/** What the capture planner needs of the settings (core/capture-plan). */
+export function captureSettings(settings: Settings): CaptureSettings {
+  return {
+    contextPadding: settings.contextMode === 'auto' ? 'auto' : settings.contextPadding,
+    maskGrow: settings.maskGrow,
+    maskFeather: settings.maskFeather,
   };
 }
 

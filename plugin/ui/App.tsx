@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { INPUT_LIMITS } from '../../core/params';
 import type { PanelActions, PanelState } from '../state/store';
 import { AdvancedSettings } from './AdvancedSettings';
 import { ConnectionStatus } from './ConnectionStatus';
@@ -33,6 +34,7 @@ export function App({ state, actions }: AppProps) {
         label="Prompt"
         multiline
         value={settings.prompt}
+        maxLength={INPUT_LIMITS.promptChars}
         placeholder="Describe what to add, or leave empty to fill from the surroundings"
         disabled={busy}
         onInput={(prompt) => actions.updateSettings({ prompt })}

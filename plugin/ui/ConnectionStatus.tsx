@@ -4,6 +4,14 @@ import type { Connection } from '../state/store';
 import { Button } from './spectrum/Button';
 import { TextField } from './spectrum/TextField';
 
+/**
+ * Limits of the two fields. The service sets none for these (they never reach it as input), so they are the panel's:
+ * an origin is at most scheme + a 253-character host name + port; a bearer token of 1,024 characters is far beyond
+ * any secret a person types or pastes.
+ */
+export const ADDRESS_MAX_CHARS = 300;
+export const TOKEN_MAX_CHARS = 1024;
+
 export interface ConnectionStatusProps {
   connection: Connection;
   /** Connect to `url` with `token` ('' = none). */
@@ -17,6 +25,7 @@ function describe(connection: Connection): string {
     case 'connecting':
       return 'Connecting…';
     case 'unreachable':
+    case 'blocked':
     case 'incompatible':
       return connection.message;
     case 'connected': {
@@ -43,8 +52,8 @@ export function ConnectionStatus({ connection, onConnect, onRetry }: ConnectionS
       </div>
       {editing ? (
         <div className="row">
-          <TextField label="Service address" value={url} onInput={setUrl} />
-          <TextField label="Access token (remote service only)" value={token} onInput={setToken} />
+          <TextField label="Service address" value={url} maxLength={ADDRESS_MAX_CHARS} onInput={setUrl} />
+          <TextField label="Access token (remote service only)" value={token} maxLength={TOKEN_MAX_CHARS} onInput={setToken} />
           <Button
             variant="primary"
             onClick={() => {

@@ -17,7 +17,9 @@ function statusLine(job: RunningJob): string {
   if (progress.phase !== 'denoising') return progress.phase === 'preparing' ? 'Preparing…' : 'Finishing…';
   const variation = progress.variation === null ? '' : `Variation ${progress.variation + 1}/${progress.variations} · `;
   const eta = progress.etaSeconds === null ? '' : ` · about ${Math.max(1, Math.round(progress.etaSeconds))} s left`;
-  return `${variation}Step ${progress.step}/${progress.steps}${eta}`;
+  // The classic fill counts PatchMatch passes, not denoising steps.
+  const unit = progress.unit === 'pass' ? 'Pass' : 'Step';
+  return `${variation}${unit} ${progress.step}/${progress.steps}${eta}`;
 }
 
 export function JobProgress({ job, onCancel }: JobProgressProps) {

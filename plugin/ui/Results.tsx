@@ -16,6 +16,16 @@ export function Results({ job, onInsert, onInsertAll, onReuseSeed }: ResultsProp
   const busy = job.inserting !== null;
   return (
     <div className="results">
+      {job.warnings.length > 0 ? (
+        // What the service did differently from what was asked (e.g. a prompt no engine used): said before the results.
+        <div className="message message-warning" role="status" data-testid="job-warnings">
+          {job.warnings.map((warning) => (
+            <sp-body key={warning} size="S">
+              {warning}
+            </sp-body>
+          ))}
+        </div>
+      ) : null}
       <sp-detail>Click a variation to add it as a new layer</sp-detail>
       {job.engine ? <sp-detail data-testid="engine">Filled by {ENGINE_LABELS[job.engine]}</sp-detail> : null}
       <div className="thumbnails">
@@ -40,9 +50,6 @@ export function Results({ job, onInsert, onInsertAll, onReuseSeed }: ResultsProp
           </div>
         ))}
       </div>
-      {job.warnings.map((warning) => (
-        <sp-detail key={warning}>{warning}</sp-detail>
-      ))}
       <Button variant="secondary" disabled={busy} onClick={onInsertAll}>
         Insert all
       </Button>

@@ -2,8 +2,9 @@
  * Turns the uploaded `image` and `mask` parts into validated pixels: raw or encoded (sniffed by magic bytes), within
  * the size limits, the same size, a mask that selects something, and a placement that agrees with the crop rule.
  */
+import { planCrop } from '../../core/capture-plan';
 import { clip, GenfillError } from '../../core/errors';
-import { contextCrop, placementProblems, sameRect, type Size } from '../../core/geometry';
+import { placementProblems, sameRect, type Size } from '../../core/geometry';
 import { INPUT_LIMITS } from '../../core/params';
 import type { CropPlacement, RawPixelsInfo } from '../../core/protocol';
 import { decodeColorImage, decodeGrayImage, readImageInfo } from '../imaging/codec';
@@ -109,7 +110,7 @@ export function checkPlacement(placement: CropPlacement, image: Size): string[] 
   if (problems.length > 0) {
     throw new GenfillError('placement_mismatch', `params.placement: ${problems.join('; ')}`, 'params.placement');
   }
-  const expected = contextCrop(placement.selection, placement.document);
+  const expected = planCrop(placement.selection, placement.document, placement.contextPadding ?? 'auto');
   if (expected && !sameRect(expected, placement.crop)) {
     const { x, y, width, height } = expected;
     return [`the crop differs from the context-crop rule (expected ${width}×${height} at ${x},${y}); results may have less context`];

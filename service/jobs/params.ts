@@ -4,6 +4,7 @@
  */
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
+import { CAPTURE_LIMITS } from '../../core/capture-plan';
 import { clip, excerpt, GenfillError } from '../../core/errors';
 import {
   DEFAULT_COLOR_MATCH,
@@ -58,7 +59,7 @@ const paramsSchema = z.strictObject({
   colorMatch: z.boolean({ error: 'must be true or false' }).optional(),
   image: rawInfo.optional(),
   mask: rawInfo.optional(),
-  placement: z.strictObject({ document: size, crop: rect, selection: rect }).optional(),
+  placement: z.strictObject({ document: size, crop: rect, selection: rect, contextPadding: limited(CAPTURE_LIMITS.contextPadding).optional() }).optional(),
   client: z.string().max(200).optional(),
 });
 

@@ -1,7 +1,8 @@
 /**
  * The whole panel flow against the mocked Photoshop and the REAL service on an ephemeral port (classic engine, no
  * model): capture → multipart upload → polling → results → insert, plus cancel, a service-side refusal and a
- * service that comes up after the panel.
+ * service that comes up after the panel. The panel's network goes through UXP's rules (mock/uxp-environment): the
+ * manifest's domains, and UXP's FormData in both of its modes.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,6 +18,13 @@ import type { PanelState } from '../../plugin/state/store';
 import { generateTinySdxl, TOKENIZER_SKIP_MESSAGE, tokenizerFilesAvailable } from '../models/tiny-sdxl';
 import { MemorySecrets, MemoryStorage } from './fake-service-client';
 import { expectNoImageDataLeaks, featheredEllipse, firstDifference, setup } from './fixtures';
+import { uxpFetch, uxpFormData } from './mock/uxp-environment';
+import type { UxpFormDataMode } from './mock/uxp-environment';
+import type { NetworkDomains } from '../../plugin/state/network-permission';
+import type { Settings } from '../../plugin/state/settings';
+import { adjustMask } from '../../core/mask-adjust';
+import { planCapture } from '../../core/capture-plan';
+import manifest from '../../manifest.json';
 
 let service: RunningService;
 
@@ -28,13 +36,31 @@ afterAll(async () => {
   await service?.close();
 });
 
-afterEach(expectNoImageDataLeaks);
+afterEach(() => {
+  vi.unstubAllGlobals();
+  expectNoImageDataLeaks();
+});
 
-function panel(url: string, doc = {}) {
+/**
+ * A panel on the mocked Photoshop whose fetch obeys UXP: only `domains` are reachable (default: the service's own
+ * origin, as if the user had added it to the manifest), and FormData is UXP's in `mode`.
+ */
+function panel(url: string, doc = {}, options: { domains?: NetworkDomains; mode?: UxpFormDataMode } = {}) {
+  vi.stubGlobal('FormData', uxpFormData(options.mode ?? 'types'));
   const ctx = setup({ width: 640, height: 480, selection: featheredEllipse({ x: 300, y: 200, width: 60, height: 48 }, 6), ...doc });
   const storage = new MemoryStorage();
   storage.setItem('genfill.serviceUrl', url);
-  const store = new PanelStore({ host: ctx.host, createClient: (u, token) => new HttpServiceClient(u, { clientName: 'genfill-test', token }), storage, secrets: new MemorySecrets(), pollMs: 20, retryMs: 50 });
+  const domains = options.domains ?? [new URL(url).origin];
+  const fetch = uxpFetch(domains);
+  const store = new PanelStore({
+    host: ctx.host,
+    createClient: (u, token) => new HttpServiceClient(u, { clientName: 'genfill-test', token, fetch }),
+    storage,
+    secrets: new MemorySecrets(),
+    networkDomains: domains,
+    pollMs: 20,
+    retryMs: 50,
+  });
   return { ...ctx, document: ctx.document!, store };
 }
 
@@ -43,6 +69,56 @@ async function until(store: PanelStore, predicate: (s: PanelState) => boolean, t
 }
 
 describe('panel ↔ real service (classic engine)', () => {
+  for (const mode of ['filenames', 'types'] as const) {
+    it(`uploads through UXP's network rules with FormData that drops ${mode === 'types' ? 'filenames and part types' : 'filenames'}, and inserts a soft-edged result with the context settings`, async () => {
+      const { ps, store, document } = panel(service.url, {}, { mode });
+      await store.start();
+      expect(store.getState().connection.status).toBe('connected');
+      const context: Partial<Settings> = { contextMode: 'pixels', contextPadding: 48, maskGrow: 4, maskFeather: 3 };
+      const prompt = 'weathered planks, low tide — 潮 '.repeat(10).slice(0, 300);
+      store.updateSettings({ prompt, variations: 1, ...context });
+      await store.generate();
+      const state = store.getState();
+      expect(state.message).toBeNull();
+      expect(state.job.phase).toBe('done');
+      if (state.job.phase !== 'done') return;
+      // The service checked the crop by the same rule (core/capture-plan): no "differs from the context-crop rule";
+      // the one warning is that the classic fill did not read the prompt, and how to add a model.
+      expect(state.job.warnings).toEqual([expect.stringMatching(/^The prompt was not used: .*npx genfill model install/)]);
+
+      expect(await store.insert(0)).toBe(true);
+      const layer = document.layers.at(-1)!;
+      const plan = planCapture({ width: 640, height: 480 }, { x: 300, y: 200, width: 60, height: 48 }, { contextPadding: 48, maskGrow: 4, maskFeather: 3 })!;
+      expect(layer.raster).toMatchObject({ x: plan.crop.x, y: plan.crop.y, width: plan.crop.width, height: plan.crop.height });
+      expect(layer.mask).toMatchObject({ x: plan.crop.x, y: plan.crop.y, width: plan.crop.width, height: plan.crop.height });
+      // The layer mask is the selection grown by 4 and feathered by 3: soft everywhere along its edge, wider than drawn.
+      const selection = Uint8Array.from({ length: plan.crop.width * plan.crop.height }, (_, i) =>
+        document.selectionAt(plan.crop.x + (i % plan.crop.width), plan.crop.y + Math.floor(i / plan.crop.width)),
+      );
+      expect(firstDifference(layer.mask!.data, adjustMask(selection, plan.crop.width, plan.crop.height, plan.mask))).toBeNull();
+      const soft = (data: Uint8Array) => data.filter((v) => v > 0 && v < 255).length;
+      expect(soft(layer.mask!.data)).toBeGreaterThan(soft(selection));
+      expect(layer.mask!.data.filter((v) => v > 0).length).toBeGreaterThan(selection.filter((v) => v > 0).length);
+      expect(document.history.at(-1)).toMatch(/^Generative Fill: weathered planks/);
+      expect([...ps.liveImageData]).toHaveLength(0);
+      store.dispose();
+    });
+  }
+
+  it('reports an address outside the manifest as blocked by Photoshop, not as a service that is not running', async () => {
+    const { store, document } = panel(service.url, {}, { domains: manifest.requiredPermissions.network.domains });
+    const before = document.fingerprint();
+    await store.start();
+    const { connection } = store.getState();
+    expect(connection.status).toBe('blocked');
+    expect(connection.status === 'blocked' && connection.message).toContain(`Add "${service.url}" to "requiredPermissions" → "network" → "domains" in manifest.json`);
+    store.updateSettings({ variations: 1 });
+    await store.generate();
+    expect(store.getState().message?.text).toMatch(/Load the plugin again/);
+    expect(document.fingerprint()).toBe(before);
+    store.dispose();
+  });
+
   it('fills the selection, survives a failed insert, inserts a variation as one masked layer, then another', async () => {
     const { ps, store, document } = panel(service.url);
     await store.start();

@@ -31,6 +31,10 @@ export class FakeServiceClient implements ServiceClient {
   outcome: 'succeeded' | 'failed' = 'succeeded';
   /** Keep running until cancel() is called. */
   holdUntilCancelled = false;
+  /** Variations that had finished when a cancel arrived (the service keeps them). */
+  finishedBeforeCancel = 0;
+  /** The job's warnings once it has ended. */
+  warnings: string[] = [];
   readonly requests: JobRequest[] = [];
   readonly log: string[] = [];
   /** Thumbnails are answered only once this settles (null: at once). */
@@ -78,9 +82,14 @@ export class FakeServiceClient implements ServiceClient {
       finishedAt: null,
       progress: { phase: 'denoising', variation: null, variations, step: Math.min(this.#polls, 20), steps: 20, fraction: Math.min(1, this.#polls / 20), etaSeconds: 12 },
       previewRevision: this.#polls,
-      results: state === 'succeeded' ? Array.from({ length: variations }, (_, index) => ({ index, seed: seed + index, width: image.width, height: image.height })) : [],
+      results: Array.from({ length: state === 'succeeded' ? variations : state === 'cancelled' ? this.finishedBeforeCancel : 0 }, (_, index) => ({
+        index,
+        seed: seed + index,
+        width: image.width,
+        height: image.height,
+      })),
       error: state === 'failed' ? { code: 'engine_failed', message: 'the model ran out of memory' } : null,
-      warnings: [],
+      warnings: state === 'running' ? [] : this.warnings,
       seed,
       workingSize: null,
     };

@@ -1,5 +1,6 @@
 /** Documents and selections for the plugin tests, built on the mocked Photoshop. */
-import type { Rect } from '../../core/geometry';
+import { DEFAULT_CAPTURE_SETTINGS, planCapture } from '../../core/capture-plan';
+import type { Rect, Size } from '../../core/geometry';
 import { PhotoshopHost } from '../../plugin/host/photoshop-host';
 import type { RawImage } from '../../plugin/raw-image';
 import { MockPhotoshop } from './mock/photoshop';
@@ -27,6 +28,9 @@ export function featheredEllipse(rect: Rect, feather = 8): Raster {
 export function rectSelection(rect: Rect): Raster {
   return { ...rect, channels: 1, data: new Uint8Array(rect.width * rect.height).fill(255) };
 }
+
+/** The capture planner with the default settings (auto context, no grow or feather). */
+export const autoPlan = (document: Size, selection: Rect) => planCapture(document, selection, DEFAULT_CAPTURE_SETTINGS);
 
 /** Every mocked Photoshop made by `setup`, for the leak check after each test. */
 const made: MockPhotoshop[] = [];

@@ -3,6 +3,7 @@ import { HttpServiceClient } from '../../plugin/client/http-client';
 import type { FetchLike } from '../../plugin/client/http-client';
 import { ServiceError } from '../../plugin/client/service-client';
 
+
 function recording(response: () => Response) {
   const calls: { url: string; init?: RequestInit }[] = [];
   const fetch: FetchLike = async (url, init) => {
@@ -19,22 +20,44 @@ async function failure(promise: Promise<unknown>): Promise<ServiceError> {
 }
 
 describe('HttpServiceClient', () => {
-  it('posts raw pixel parts and the params with their raw descriptions, with the bearer token', async () => {
+  it('posts its own multipart body: exact ArrayBuffer, ASCII headers, explicit boundary, a type and name per part', async () => {
     const { calls, fetch } = recording(() => Response.json({ id: 'j1', position: 0 }, { status: 202 }));
     const client = new HttpServiceClient('http://127.0.0.1:7870/', { fetch, token: 't0k', clientName: 'test/1' });
     const image = { width: 2, height: 1, channels: 4 as const, data: new Uint8Array(8).fill(9) };
     const mask = { width: 2, height: 1, channels: 1 as const, data: Uint8Array.from([0, 255]) };
-    expect(await client.createJob({ params: { prompt: 'p' }, image, mask })).toEqual({ id: 'j1', position: 0 });
+    const prompt = 'un phare à l’aube 🌅';
+    expect(await client.createJob({ params: { prompt }, image, mask })).toEqual({ id: 'j1', position: 0 });
 
     expect(calls[0].url).toBe('http://127.0.0.1:7870/v1/jobs');
     expect(calls[0].init?.method).toBe('POST');
-    expect(new Headers(calls[0].init?.headers).get('authorization')).toBe('Bearer t0k');
-    const form = calls[0].init?.body as FormData;
-    expect(JSON.parse(form.get('params') as string)).toEqual({ prompt: 'p', client: 'test/1', image: { width: 2, height: 1, channels: 4 }, mask: { width: 2, height: 1, channels: 1 } });
-    const imagePart = form.get('image') as Blob;
-    expect(imagePart.type).toBe('application/octet-stream');
-    expect([...new Uint8Array(await imagePart.arrayBuffer())]).toEqual([9, 9, 9, 9, 9, 9, 9, 9]);
+    const headers = new Headers(calls[0].init?.headers);
+    expect(headers.get('authorization')).toBe('Bearer t0k');
+    const contentType = headers.get('content-type')!;
+    const boundary = /^multipart\/form-data; boundary=(\S+)$/.exec(contentType)?.[1];
+    expect(boundary).toMatch(/^----genfill-[0-9a-f]{32}$/);
+    // Not a FormData (UXP's renames parts): one ArrayBuffer holding exactly the body.
+    const body = calls[0].init?.body;
+    expect(body).toBeInstanceOf(ArrayBuffer);
+    const bytes = new Uint8Array(body as ArrayBuffer);
+    expect(bytes.every((b) => b <= 0x7e || b === 255)).toBe(true);
+    const text = String.fromCharCode(...bytes);
+    expect(text).toContain(`--${boundary}\r\nContent-Disposition: form-data; name="params"\r\nContent-Type: application/json\r\n\r\n`);
+    expect(text).toContain('Content-Disposition: form-data; name="image"; filename="image.raw"\r\nContent-Type: application/octet-stream\r\n\r\n');
+    expect(text).toContain('Content-Disposition: form-data; name="mask"; filename="mask.raw"\r\nContent-Type: application/octet-stream\r\n\r\n');
+    expect(text.endsWith(`--${boundary}--\r\n`)).toBe(true);
+
+    // A standard multipart parser reads it back exactly, the prompt included (escaped to ASCII in the JSON).
+    const form = await new Response(body as ArrayBuffer, { headers: { 'content-type': contentType } }).formData();
+    expect(JSON.parse(form.get('params') as string)).toEqual({ prompt, client: 'test/1', image: { width: 2, height: 1, channels: 4 }, mask: { width: 2, height: 1, channels: 1 } });
+    expect([...new Uint8Array(await (form.get('image') as Blob).arrayBuffer())]).toEqual([9, 9, 9, 9, 9, 9, 9, 9]);
     expect([...new Uint8Array(await (form.get('mask') as Blob).arrayBuffer())]).toEqual([0, 255]);
+  });
+
+  it('reports a request UXP refused for a missing manifest entry as blocked, not as a service that is down', async () => {
+    const denied: FetchLike = () => Promise.reject(new TypeError('Permission denied to the url http://10.0.0.9:7870/v1/health. Manifest entry not found.'));
+    const error = await failure(new HttpServiceClient('http://10.0.0.9:7870', { fetch: denied }).health());
+    expect([error.code, error.status]).toEqual(['blocked', null]);
+    expect(error.message).toMatch(/blocked the request to http:\/\/10\.0\.0\.9:7870: Permission denied/);
   });
 
   it("maps the service's error body to its code and message", async () => {

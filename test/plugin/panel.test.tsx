@@ -8,8 +8,14 @@ import type { PanelActions, PanelState } from '../../plugin/state/store';
 import { usePanelState } from '../../plugin/state/use-panel-state';
 import { App } from '../../plugin/ui/App';
 import { Button } from '../../plugin/ui/spectrum/Button';
+import { INPUT_LIMITS } from '../../core/params';
 import { FakeServiceClient, healthy, MemorySecrets, MemoryStorage } from './fake-service-client';
 import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
+import { defineAttributeOnlyWidgets, UXP_DEFAULT_TEXT_LIMIT } from './mock/spectrum';
+import type { CheckboxWidgetElement, TextWidgetElement } from './mock/spectrum';
+
+// The widgets read attributes only, as UXP's may.
+defineAttributeOnlyWidgets();
 
 afterEach(() => {
   cleanup();
@@ -75,24 +81,94 @@ describe('panel (DOM)', () => {
   it('idle: typing a prompt and opening the advanced settings reach the store', () => {
     const a = actions();
     render(<App state={base} actions={a} />);
-    const prompt = screen.getByLabelText('Prompt') as HTMLElement & { value: string };
-    prompt.value = 'a lighthouse';
-    fireEvent(prompt, new Event('input'));
+    const prompt = screen.getByLabelText('Prompt') as TextWidgetElement;
+    prompt.type('a lighthouse');
     expect(a.updateSettings).toHaveBeenCalledWith({ prompt: 'a lighthouse' });
 
     expect(screen.queryByLabelText('Negative prompt')).toBeNull();
     fireEvent.click(widget('sp-button', /Advanced settings/));
-    const steps = screen.getByLabelText('Steps') as HTMLElement & { value: string };
+    const steps = screen.getByLabelText('Steps') as TextWidgetElement;
     expect(steps.value).toBe('20');
-    steps.value = '30';
-    fireEvent(steps, new Event('input'));
+    steps.value = '';
+    steps.type('30');
     expect(a.updateSettings).toHaveBeenCalledWith({ steps: 30 });
     const engine = screen.getByLabelText('Engine') as HTMLElement & { selectedIndex: number };
     engine.selectedIndex = 2;
     fireEvent(engine, new Event('change'));
     expect(a.updateSettings).toHaveBeenCalledWith({ engine: 'classic' });
-    fireEvent(widget('sp-checkbox', /Random seed/), new Event('change'));
+    (widget('sp-checkbox', /Random seed/) as CheckboxWidgetElement).toggle();
     expect(a.updateSettings).toHaveBeenCalledWith({ seedMode: 'fixed' });
+    for (const [label, key] of [[/Soft edges/, 'softInpainting'], [/Match colours/, 'colorMatch']] as const) {
+      const box = widget('sp-checkbox', label) as CheckboxWidgetElement;
+      expect(box.hasAttribute('checked')).toBe(true);
+      box.toggle();
+      expect(a.updateSettings).toHaveBeenCalledWith({ [key]: false });
+    }
+  });
+
+  it('every text field has an explicit limit: a 300-character prompt arrives whole', () => {
+    const a = actions();
+    render(<App state={{ ...base, connection: { status: 'unreachable', url: 'http://127.0.0.1:7870', message: 'down' } }} actions={a} />);
+    fireEvent.click(widget('sp-button', /Advanced settings/));
+    fireEvent.click(widget('sp-button', /^Change$/));
+    const fields = [...document.querySelectorAll('sp-textfield, sp-textarea')];
+    expect(fields.length).toBeGreaterThan(8);
+    for (const field of fields) expect(field.getAttribute('maxlength'), field.getAttribute('aria-label') ?? '').toMatch(/^\d+$/);
+    const limit = (label: string) => Number(screen.getByLabelText(label).getAttribute('maxlength'));
+    expect([limit('Prompt'), limit('Negative prompt')]).toEqual([INPUT_LIMITS.promptChars, INPUT_LIMITS.promptChars]);
+    expect([limit('Steps'), limit('Variations'), limit('Mask grow (px)'), limit('Guidance')]).toEqual([3, 1, 3, 8]);
+
+    const long = 'a weathered wooden fishing boat pulled up on the pebbles, '.repeat(6).slice(0, 300);
+    expect(long.length).toBeGreaterThan(UXP_DEFAULT_TEXT_LIMIT);
+    (screen.getByLabelText('Prompt') as TextWidgetElement).type(long);
+    expect(a.updateSettings).toHaveBeenLastCalledWith({ prompt: long });
+  });
+
+  it('sets widget state as attributes, present or absent, for hosts that read only attributes', () => {
+    const a = actions();
+    const { rerender } = render(<App state={{ ...base, job: { phase: 'reading' } }} actions={a} />);
+    const generate = widget('sp-button', /^Reading selection…$/);
+    expect(generate.hasAttribute('disabled')).toBe(true);
+    expect(generate.getAttribute('variant')).toBe('cta');
+    expect(widget('sp-button', /Advanced settings/).hasAttribute('quiet')).toBe(true);
+    expect(widget('sp-button', /Advanced settings/).hasAttribute('disabled')).toBe(false);
+    rerender(<App state={base} actions={a} />);
+    expect(widget('sp-button', /^Generate$/).hasAttribute('disabled')).toBe(false);
+
+    fireEvent.click(widget('sp-button', /Advanced settings/));
+    const random = widget('sp-checkbox', /Random seed/);
+    expect(random.hasAttribute('checked')).toBe(true);
+    const remove = widget('sp-checkbox', /Empty prompt removes/);
+    expect([remove.hasAttribute('checked'), remove.hasAttribute('disabled')]).toEqual([false, false]);
+    rerender(<App state={{ ...base, settings: { ...DEFAULT_SETTINGS, seedMode: 'fixed', engine: 'sdxl', emptyPrompt: 'remove' } }} actions={a} />);
+    expect(random.hasAttribute('checked')).toBe(false);
+    expect([remove.hasAttribute('checked'), remove.hasAttribute('disabled')]).toEqual([true, true]);
+    const engine = screen.getByLabelText('Engine');
+    expect([...engine.querySelectorAll('sp-menu-item')].map((item) => item.hasAttribute('selected'))).toEqual([false, true, false]);
+  });
+
+  it('context controls: automatic context, or padding in pixels; mask grow and feather', () => {
+    const a = actions();
+    const { rerender } = render(<App state={base} actions={a} />);
+    fireEvent.click(widget('sp-button', /Advanced settings/));
+    expect(screen.queryByLabelText('Context padding (px)')).toBeNull();
+    const context = screen.getByLabelText('Context') as HTMLElement & { selectedIndex: number };
+    context.selectedIndex = 1;
+    fireEvent(context, new Event('change'));
+    expect(a.updateSettings).toHaveBeenCalledWith({ contextMode: 'pixels' });
+    rerender(<App state={{ ...base, settings: { ...DEFAULT_SETTINGS, contextMode: 'pixels' } }} actions={a} />);
+    const padding = screen.getByLabelText('Context padding (px)') as TextWidgetElement;
+    expect(padding.value).toBe('64');
+    padding.value = '';
+    padding.type('200');
+    expect(a.updateSettings).toHaveBeenCalledWith({ contextPadding: 200 });
+    for (const [label, key] of [['Mask grow (px)', 'maskGrow'], ['Mask feather (px)', 'maskFeather']] as const) {
+      const field = screen.getByLabelText(label) as TextWidgetElement;
+      expect(field.value).toBe('0');
+      field.value = '';
+      field.type('12');
+      expect(a.updateSettings).toHaveBeenCalledWith({ [key]: 12 });
+    }
   });
 
   it('running: progress with step and ETA, the preview, and Cancel', () => {
@@ -106,6 +182,12 @@ describe('panel (DOM)', () => {
     expect(widget('sp-button', /^Generate$/).hasAttribute('disabled')).toBe(true);
     fireEvent.click(widget('sp-button', /^Cancel$/));
     expect(a.cancel).toHaveBeenCalledTimes(1);
+  });
+
+  it('running the classic fill: counts passes, not denoising steps', () => {
+    const state: PanelState = { ...base, job: { phase: 'running', jobId: 'j1', state: 'running', position: null, engine: 'classic', progress: { ...progress, unit: 'pass', step: 2, steps: 6 }, previewUrl: null, cancelling: false } };
+    render(<App state={state} actions={actions()} />);
+    expect(screen.getByTestId('progress-text').textContent).toBe('Pass 2/6 · about 12 s left');
   });
 
   it('queued and reading: says what it waits for, Generate disabled', () => {
@@ -138,7 +220,8 @@ describe('panel (DOM)', () => {
     render(<App state={state} actions={a} />);
     expect(screen.getAllByRole('img').map((img) => img.getAttribute('src'))).toEqual(['blob:t0', 'blob:t1', 'blob:t2']);
     expect(screen.getByTestId('result-0').textContent).toMatch(/Inserted · seed 40/);
-    expect(screen.getByText('2 prompt tokens were cut')).toBeTruthy();
+    expect(screen.getByTestId('job-warnings').textContent).toBe('2 prompt tokens were cut');
+    expect(screen.getByTestId('job-warnings').getAttribute('role')).toBe('status');
     expect(screen.getByTestId('engine').textContent).toBe('Filled by Content-aware fill (classic)');
     fireEvent.click(screen.getByLabelText('Insert variation 2 (seed 41)'));
     expect(a.insert).toHaveBeenCalledWith(1);
@@ -165,9 +248,9 @@ describe('panel (DOM)', () => {
     fireEvent.click(widget('sp-button', /^Retry$/));
     expect(a.connect).toHaveBeenCalled();
     fireEvent.click(widget('sp-button', /^Change$/));
-    const address = screen.getByLabelText('Service address') as HTMLElement & { value: string };
-    address.value = 'http://10.0.0.2:7870';
-    fireEvent(address, new Event('input'));
+    const address = screen.getByLabelText('Service address') as TextWidgetElement;
+    address.value = '';
+    act(() => address.type('http://10.0.0.2:7870'));
     fireEvent.click(widget('sp-button', /^Connect$/));
     expect(a.setService).toHaveBeenCalledWith('http://10.0.0.2:7870', '');
   });

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { planCapture } from '../../core/capture-plan';
 import { contextCrop, MAX_TRANSFER_PIXELS, transferSize } from '../../core/geometry';
 import { HostRefusal } from '../../plugin/host/host';
 import type { Capture, RefusalReason } from '../../plugin/host/host';
-import { expectNoImageDataLeaks, fakeResult, featheredEllipse, firstDifference, gradient, rectSelection, setup } from './fixtures';
+import { autoPlan, expectNoImageDataLeaks, fakeResult, featheredEllipse, firstDifference, gradient, rectSelection, setup } from './fixtures';
 import { MODAL_ERROR } from './mock/photoshop';
 import type { MockDocument, MockLayer, MockPhotoshop } from './mock/photoshop';
 
@@ -43,12 +44,12 @@ describe('PhotoshopHost.capture', () => {
   it('reads only the context crop, as 8-bit sRGB, with the soft selection kept', async () => {
     const selectionRect = { x: 500, y: 400, width: 100, height: 80 };
     const { ps, host, document } = setup({ selection: featheredEllipse(selectionRect) });
-    const capture = await host.capture('composite');
+    const capture = await host.capture('composite', autoPlan);
 
     const crop = contextCrop(selectionRect, { width: 1200, height: 900 })!;
-    expect(capture.crop).toEqual(crop);
-    expect(capture.selection).toEqual(selectionRect);
-    expect(capture.transfer).toEqual({ width: crop.width, height: crop.height });
+    expect(capture.plan.crop).toEqual(crop);
+    expect(capture.plan.selection).toEqual(selectionRect);
+    expect(capture.plan.transfer).toEqual({ width: crop.width, height: crop.height });
     const bounds = { left: crop.x, top: crop.y, right: crop.x + crop.width, bottom: crop.y + crop.height };
     const pixels = ps.calls.filter((c) => c.method === 'getPixels');
     expect(pixels).toHaveLength(1);
@@ -63,7 +64,25 @@ describe('PhotoshopHost.capture', () => {
     expect(capture.mask).toMatchObject({ width: crop.width, height: crop.height, channels: 1 });
     expect(firstDifference(capture.mask.data, selectionOver(document!, crop))).toBeNull();
     expect(capture.mask.data.some((v) => v > 0 && v < 255)).toBe(true);
-    expect(capture.selectionMask).toBe(capture.mask);
+    expect(capture.mask).toBe(capture.mask);
+    expectNoLeaks(ps);
+  });
+
+  it('reads exactly what the plan says: the policy lives in core/capture-plan, not in the host', async () => {
+    const selectionRect = { x: 500, y: 400, width: 100, height: 80 };
+    const { ps, host } = setup({ selection: featheredEllipse(selectionRect) });
+    const seen: unknown[] = [];
+    const capture = await host.capture('composite', (document, selection) => {
+      seen.push({ document, selection });
+      return planCapture(document, selection, { contextPadding: 0, maskGrow: 0, maskFeather: 0 });
+    });
+    expect(seen).toEqual([{ document: { width: 1200, height: 900 }, selection: selectionRect }]);
+    const { crop } = capture.plan;
+    // No padding: the selection, widened only to the nearest bucket aspect (100×80 → 103×80).
+    expect(crop).toEqual({ x: 499, y: 400, width: 103, height: 80 });
+    const bounds = { left: crop.x, top: crop.y, right: crop.x + crop.width, bottom: crop.y + crop.height };
+    expect(ps.calls.filter((c) => c.method === 'getPixels' || c.method === 'getSelection').map((c) => c.sourceBounds)).toEqual([bounds, bounds]);
+    await expectRefusal(host.capture('composite', () => null), 'selection_outside', /outside the canvas/);
     expectNoLeaks(ps);
   });
 
@@ -75,42 +94,42 @@ describe('PhotoshopHost.capture', () => {
 
   it('clamps a selection that extends past the canvas', async () => {
     const { ps, host, document } = setup({ selection: rectSelection({ x: -40, y: 850, width: 120, height: 100 }) });
-    const capture = await host.capture('composite');
-    expect(capture.selection).toEqual({ x: 0, y: 850, width: 80, height: 50 });
-    expect(capture.crop.x).toBe(0);
-    expect(capture.crop.y + capture.crop.height).toBe(900);
-    expect(firstDifference(capture.mask.data, selectionOver(document!, capture.crop))).toBeNull();
+    const capture = await host.capture('composite', autoPlan);
+    expect(capture.plan.selection).toEqual({ x: 0, y: 850, width: 80, height: 50 });
+    expect(capture.plan.crop.x).toBe(0);
+    expect(capture.plan.crop.y + capture.plan.crop.height).toBe(900);
+    expect(firstDifference(capture.mask.data, selectionOver(document!, capture.plan.crop))).toBeNull();
     expectNoLeaks(ps);
   });
 
   it('handles a selection touching the canvas edge and a 1-pixel selection', async () => {
     const edge = setup({ selection: rectSelection({ x: 1150, y: 0, width: 50, height: 30 }) });
-    const edgeCapture = await edge.host.capture('composite');
-    expect(edgeCapture.crop.x + edgeCapture.crop.width).toBe(1200);
-    expect(edgeCapture.crop.y).toBe(0);
+    const edgeCapture = await edge.host.capture('composite', autoPlan);
+    expect(edgeCapture.plan.crop.x + edgeCapture.plan.crop.width).toBe(1200);
+    expect(edgeCapture.plan.crop.y).toBe(0);
 
     const one = setup({ selection: rectSelection({ x: 600, y: 450, width: 1, height: 1 }) });
-    const capture = await one.host.capture('composite');
-    expect(capture.selection).toEqual({ x: 600, y: 450, width: 1, height: 1 });
+    const capture = await one.host.capture('composite', autoPlan);
+    expect(capture.plan.selection).toEqual({ x: 600, y: 450, width: 1, height: 1 });
     expect(capture.mask.data.filter((v) => v === 255)).toHaveLength(1);
-    expect(capture.mask.data[(450 - capture.crop.y) * capture.crop.width + (600 - capture.crop.x)]).toBe(255);
+    expect(capture.mask.data[(450 - capture.plan.crop.y) * capture.plan.crop.width + (600 - capture.plan.crop.x)]).toBe(255);
     expectNoLeaks(one.ps);
   });
 
   it('normalises 16-bit selection data from the 0..32768 range', async () => {
     const selection = featheredEllipse({ x: 300, y: 300, width: 64, height: 64 });
     const { ps, host, document } = setup({ bits: 'bitDepth16', selection });
-    const capture = await host.capture('composite');
-    expect(firstDifference(capture.mask.data, selectionOver(document!, capture.crop))).toBeNull();
+    const capture = await host.capture('composite', autoPlan);
+    expect(firstDifference(capture.mask.data, selectionOver(document!, capture.plan.crop))).toBeNull();
     expect(ps.calls.find((c) => c.method === 'getPixels')?.componentSize).toBe(8);
   });
 
   it('on a large document with a small selection reads only the crop', async () => {
     const { ps, host } = setup({ width: 8000, height: 6000, selection: rectSelection({ x: 4000, y: 3000, width: 120, height: 90 }) });
-    const capture = await host.capture('composite');
+    const capture = await host.capture('composite', autoPlan);
     for (const call of ps.calls.filter((c) => c.method === 'getPixels' || c.method === 'getSelection')) {
       const b = call.sourceBounds!;
-      expect(b).toEqual({ left: capture.crop.x, top: capture.crop.y, right: capture.crop.x + capture.crop.width, bottom: capture.crop.y + capture.crop.height });
+      expect(b).toEqual({ left: capture.plan.crop.x, top: capture.plan.crop.y, right: capture.plan.crop.x + capture.plan.crop.width, bottom: capture.plan.crop.y + capture.plan.crop.height });
       expect((b.right - b.left) * (b.bottom - b.top)).toBeLessThan(1024 * 1024);
       expect(call.targetSize).toBeUndefined();
     }
@@ -119,23 +138,21 @@ describe('PhotoshopHost.capture', () => {
   it('on a large document with a huge selection lets Photoshop downscale the transfer (targetSize)', async () => {
     const rect = { x: 100, y: 100, width: 7800, height: 5800 };
     const { ps, host } = setup({ width: 8000, height: 6000, selection: { rect, value: () => 255 } });
-    const capture = await host.capture('composite');
-    const transfer = transferSize(capture.crop, MAX_TRANSFER_PIXELS);
-    expect(transfer.width).toBeLessThan(capture.crop.width);
-    expect(capture.transfer).toEqual(transfer);
+    const capture = await host.capture('composite', autoPlan);
+    const transfer = transferSize(capture.plan.crop, MAX_TRANSFER_PIXELS);
+    expect(transfer.width).toBeLessThan(capture.plan.crop.width);
+    expect(capture.plan.transfer).toEqual(transfer);
     expect(capture.image).toMatchObject(transfer);
-    expect(capture.mask).toMatchObject(transfer);
-    expect(capture.selectionMask).toMatchObject({ width: capture.crop.width, height: capture.crop.height });
-    // The trimmed selection read lands where the selection is, in both the full-size and the transfer mask.
-    const { crop } = capture;
-    const maskAt = (m: typeof capture.mask, docX: number, docY: number) =>
-      m.data[Math.floor(((docY - crop.y) * m.height) / crop.height) * m.width + Math.floor(((docX - crop.x) * m.width) / crop.width)];
-    for (const m of [capture.mask, capture.selectionMask]) {
-      expect([maskAt(m, 40, 40), maskAt(m, 7960, 5960), maskAt(m, 4000, 50)]).toEqual([0, 0, 0]);
-      expect([maskAt(m, 150, 150), maskAt(m, 4000, 3000), maskAt(m, 7850, 5850)]).toEqual([255, 255, 255]);
-    }
+    expect(capture.mask).toMatchObject({ ...transfer, channels: 1 });
+    // The trimmed selection read lands where the selection is.
+    const { crop } = capture.plan;
+    const m = capture.mask;
+    const maskAt = (docX: number, docY: number) => m.data[Math.floor(((docY - crop.y) * m.height) / crop.height) * m.width + Math.floor(((docX - crop.x) * m.width) / crop.width)];
+    expect([maskAt(40, 40), maskAt(7960, 5960), maskAt(4000, 50)]).toEqual([0, 0, 0]);
+    expect([maskAt(150, 150), maskAt(4000, 3000), maskAt(7850, 5850)]).toEqual([255, 255, 255]);
     expect(ps.calls.find((c) => c.method === 'getPixels')?.targetSize).toEqual(transfer);
-    expect(ps.calls.filter((c) => c.method === 'getSelection').map((c) => c.targetSize)).toEqual([undefined, transfer]);
+    // The selection is read once, at the transfer size: never at the full crop size (×2 again in 16-bit documents).
+    expect(ps.calls.filter((c) => c.method === 'getSelection').map((c) => c.targetSize)).toEqual([transfer]);
     expectNoLeaks(ps);
   });
 
@@ -145,13 +162,13 @@ describe('PhotoshopHost.capture', () => {
       layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Patch', raster: patch }],
       selection: rectSelection({ x: 500, y: 400, width: 100, height: 80 }),
     });
-    const capture = await host.capture('layer');
+    const capture = await host.capture('layer', autoPlan);
     const call = ps.calls.find((c) => c.method === 'getPixels')!;
     expect(call.layerID).toBe(ps.active!.layers[1].id);
     expect(capture.image.channels).toBe(4);
-    const at = (x: number, y: number) => capture.image.data[((y - capture.crop.y) * capture.crop.width + (x - capture.crop.x)) * 4 + 3];
+    const at = (x: number, y: number) => capture.image.data[((y - capture.plan.crop.y) * capture.plan.crop.width + (x - capture.plan.crop.x)) * 4 + 3];
     expect(at(530, 430)).toBe(255);
-    expect(at(capture.crop.x, capture.crop.y)).toBe(0);
+    expect(at(capture.plan.crop.x, capture.plan.crop.y)).toBe(0);
     expectNoLeaks(ps);
   });
 
@@ -164,10 +181,11 @@ describe('PhotoshopHost.capture', () => {
       layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Right', fill: () => [9, 99, 199, 255], fillBounds: half }],
       selection: { rect: { x: 100, y: 100, width: 7800, height: 5800 }, value: () => 255 },
     });
-    const capture = await host.capture('layer');
+    const capture = await host.capture('layer', autoPlan);
     const call = ps.calls.find((c) => c.method === 'getPixels')!;
-    expect(call.targetSize).toEqual(capture.transfer);
-    const { crop, transfer, image } = capture;
+    expect(call.targetSize).toEqual(capture.plan.transfer);
+    const { crop, transfer } = capture.plan;
+    const { image } = capture;
     expect(image).toMatchObject({ ...transfer, channels: 4 });
     const at = (docX: number, docY: number) => {
       const x = Math.floor(((docX - crop.x) * transfer.width) / crop.width);
@@ -186,52 +204,52 @@ describe('PhotoshopHost.capture refusals', () => {
 
   it('no document', async () => {
     const { host } = setup();
-    await expectRefusal(host.capture('composite'), 'no_document', /Open an image/);
+    await expectRefusal(host.capture('composite', autoPlan), 'no_document', /Open an image/);
   });
 
   it('no selection', async () => {
     const { host } = setup({ selection: null });
-    await expectRefusal(host.capture('composite'), 'no_selection', /Make a selection/);
+    await expectRefusal(host.capture('composite', autoPlan), 'no_selection', /Make a selection/);
   });
 
   it('a selection entirely outside the canvas', async () => {
     const { host } = setup({ selection: rectSelection({ x: 1300, y: 100, width: 50, height: 50 }) });
-    await expectRefusal(host.capture('composite'), 'selection_outside', /outside the canvas/);
+    await expectRefusal(host.capture('composite', autoPlan), 'selection_outside', /outside the canvas/);
   });
 
   it('colour modes other than RGB', async () => {
     for (const mode of ['CMYKColorMode', 'grayscaleMode', 'labColorMode', 'indexedColorMode'] as const) {
       const { host } = setup({ mode, selection: sel });
-      await expectRefusal(host.capture('composite'), 'unsupported_mode', /Image > Mode > RGB Color/);
+      await expectRefusal(host.capture('composite', autoPlan), 'unsupported_mode', /Image > Mode > RGB Color/);
     }
   });
 
   it('32-bit documents', async () => {
     const { host } = setup({ bits: 'bitDepth32', selection: sel });
-    await expectRefusal(host.capture('composite'), 'unsupported_depth', /32-bit.*16 Bits\/Channel/);
+    await expectRefusal(host.capture('composite', autoPlan), 'unsupported_depth', /32-bit.*16 Bits\/Channel/);
   });
 
   it('a non-pixel active layer as source', async () => {
     const { host } = setup({ layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Title', kind: 'text' }], selection: sel });
-    await expectRefusal(host.capture('layer'), 'layer_not_pixels', /not a pixel layer/);
+    await expectRefusal(host.capture('layer', autoPlan), 'layer_not_pixels', /not a pixel layer/);
   });
 
   it('Photoshop busy with another modal command', async () => {
     const { ps, host } = setup({ selection: sel });
     ps.busy = true;
-    await expectRefusal(host.capture('composite'), 'photoshop_busy', /busy/);
+    await expectRefusal(host.capture('composite', autoPlan), 'photoshop_busy', /busy/);
   });
 
   it('Photoshop older than 25.2', async () => {
     const { host } = setup({ selection: sel }, '25.1.0');
-    await expectRefusal(host.capture('composite'), 'unsupported_version', /25\.2 or later/);
+    await expectRefusal(host.capture('composite', autoPlan), 'unsupported_version', /25\.2 or later/);
   });
 });
 
 describe('PhotoshopHost.insert', () => {
   async function captured(doc = {}) {
     const ctx = setup({ selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }), ...doc });
-    const capture: Capture = await ctx.host.capture('composite');
+    const capture: Capture = await ctx.host.capture('composite', autoPlan);
     ctx.ps.calls.length = 0;
     return { ...ctx, document: ctx.document!, capture };
   }
@@ -239,17 +257,17 @@ describe('PhotoshopHost.insert', () => {
   it('adds one masked pixel layer above the active layer at the crop offset, as one undo step', async () => {
     const { ps, host, document, capture } = await captured();
     const historyBefore = document.history.length;
-    const result = fakeResult(capture.transfer.width, capture.transfer.height);
+    const result = fakeResult(capture.plan.transfer.width, capture.plan.transfer.height);
     await host.insert({ capture, image: result, layerName: 'a red boat (seed 7)' });
 
     expect(document.layers).toHaveLength(2);
     const layer = topLayer(document);
     expect(layer.name).toBe('a red boat (seed 7)');
     expect(layer.kind).toBe('pixel');
-    expect(layer.raster).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
+    expect(layer.raster).toMatchObject({ x: capture.plan.crop.x, y: capture.plan.crop.y, width: capture.plan.crop.width, height: capture.plan.crop.height });
     expect(firstDifference(layer.raster!.data, result.data)).toBeNull();
-    expect(layer.mask).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
-    expect(firstDifference(layer.mask!.data, capture.selectionMask.data)).toBeNull();
+    expect(layer.mask).toMatchObject({ x: capture.plan.crop.x, y: capture.plan.crop.y, width: capture.plan.crop.width, height: capture.plan.crop.height });
+    expect(firstDifference(layer.mask!.data, capture.mask.data)).toBeNull();
     expect(document.history.length).toBe(historyBefore + 1);
     expect(document.history.at(-1)).toBe('Generative Fill: a red boat (seed 7)');
     // Tagged sRGB / Gray Gamma 2.2 so Photoshop converts into the document's profile; written at the document's depth.
@@ -265,7 +283,7 @@ describe('PhotoshopHost.insert', () => {
       layers: [{ name: 'Background', isBackground: true, fill: gradient }, { name: 'Middle', fill: gradient }, { name: 'Top', fill: gradient }],
     });
     document.activeLayerIds = [document.layers[1].id];
-    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'filled' });
+    await host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height), layerName: 'filled' });
     expect(document.layers.map((l) => l.name)).toEqual(['Background', 'Middle', 'filled', 'Top']);
     expect(document.history.at(-1)).toBe('Generative Fill: filled');
     expectNoLeaks(ps);
@@ -273,8 +291,8 @@ describe('PhotoshopHost.insert', () => {
 
   it('inserts another variation as a second layer and undo step', async () => {
     const { host, document, capture } = await captured();
-    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'one' });
-    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height, 3), layerName: 'two' });
+    await host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height), layerName: 'one' });
+    await host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height, 3), layerName: 'two' });
     expect(document.layers.map((l) => l.name)).toEqual(['Background', 'one', 'two']);
     expect(document.history.slice(-2)).toEqual(['Generative Fill: one', 'Generative Fill: two']);
     expect(topLayer(document).raster!.data[3]).toBe(255);
@@ -285,7 +303,7 @@ describe('PhotoshopHost.insert', () => {
       const { ps, host, document, capture } = await captured();
       const before = document.fingerprint();
       ps.failNext(call);
-      await expectRefusal(host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'x' }), 'insert_failed', /left unchanged.*mock failure/);
+      await expectRefusal(host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height), layerName: 'x' }), 'insert_failed', /left unchanged.*mock failure/);
       expect(document.fingerprint()).toBe(before);
       expectNoLeaks(ps);
     });
@@ -293,7 +311,7 @@ describe('PhotoshopHost.insert', () => {
 
   it('refuses when the document was closed or another one is active', async () => {
     const { ps, host, document, capture } = await captured();
-    const image = fakeResult(capture.transfer.width, capture.transfer.height);
+    const image = fakeResult(capture.plan.transfer.width, capture.plan.transfer.height);
     const other = ps.open({ title: 'Other.psd', width: 100, height: 100, layers: [{ name: 'Background', isBackground: true, fill: gradient }] });
     const before = document.fingerprint();
     await expectRefusal(host.insert({ capture, image, layerName: 'x' }), 'document_switched', /Switch back/);
@@ -306,7 +324,7 @@ describe('PhotoshopHost.insert', () => {
 
   it('refuses a result of the wrong size, and a document that changed mode or size since Generate', async () => {
     const { host, document, capture } = await captured();
-    const image = fakeResult(capture.transfer.width, capture.transfer.height);
+    const image = fakeResult(capture.plan.transfer.width, capture.plan.transfer.height);
     const before = document.fingerprint();
     await expectRefusal(host.insert({ capture, image: fakeResult(10, 10), layerName: 'x' }), 'insert_failed', /returned a 10×10 result for a \d+×\d+ request/);
     expect(document.fingerprint()).toBe(before);
@@ -318,20 +336,30 @@ describe('PhotoshopHost.insert', () => {
     expect(document.fingerprint()).toBe(before.replace('1200x900', '1000x900'));
   });
 
+  it('names the gray profile of the mask only when Photoshop has it installed', async () => {
+    const { ps, host, document, capture } = await captured();
+    ps.grayProfiles = ['Dot Gain 20%'];
+    await host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height), layerName: 'no gray gamma' });
+    const mask = ps.calls.find((c) => c.method === 'putLayerMask')!;
+    expect([mask.colorSpace, mask.colorProfile]).toEqual(['Grayscale', '']);
+    expect(firstDifference(topLayer(document).mask!.data, capture.mask.data)).toBeNull();
+    expectNoLeaks(ps);
+  });
+
   it('writes 16-bit data into a 16-bit document', async () => {
     const { ps, host, document, capture } = await captured({ bits: 'bitDepth16' });
-    const result = fakeResult(capture.transfer.width, capture.transfer.height);
+    const result = fakeResult(capture.plan.transfer.width, capture.plan.transfer.height);
     await host.insert({ capture, image: result, layerName: 'deep' });
     expect(ps.calls.map((c) => c.componentSize)).toEqual([16, 16]);
     expect(firstDifference(topLayer(document).raster!.data, result.data)).toBeNull();
-    expect(firstDifference(topLayer(document).mask!.data, capture.selectionMask.data)).toBeNull();
+    expect(firstDifference(topLayer(document).mask!.data, capture.mask.data)).toBeNull();
     expectNoLeaks(ps);
   });
 
   it('puts a downscaled result that is transparent along its top and left edges where it belongs', async () => {
     const rect = { x: 0, y: 0, width: 3000, height: 2000 };
     const { host, document, capture } = await captured({ width: 3000, height: 2000, selection: { rect, value: () => 255 } });
-    const { transfer, crop } = capture;
+    const { transfer, crop } = capture.plan;
     const result = fakeResult(transfer.width, transfer.height);
     const margin = { x: 100, y: 50 };
     for (let y = 0; y < transfer.height; y++) {
@@ -347,20 +375,44 @@ describe('PhotoshopHost.insert', () => {
     expect(Math.abs(raster.y + raster.height - (crop.y + crop.height))).toBeLessThanOrEqual(1);
   });
 
+  it('a downscaled capture: the mask read at transfer size is enlarged with the layer onto the selection', async () => {
+    // A large soft ellipse: the crop exceeds the transfer cap, so nothing is read at full size.
+    const rect = { x: 300, y: 200, width: 3400, height: 2600 };
+    const cx = rect.x + rect.width / 2, cy = rect.y + rect.height / 2;
+    const value = (x: number, y: number) => {
+      const d = Math.hypot((x - cx) / (rect.width / 2), (y - cy) / (rect.height / 2));
+      return Math.max(0, Math.min(255, Math.round((1 - d) * 255 * 10)));
+    };
+    const { ps, host, document, capture } = await captured({ width: 4000, height: 3000, selection: { rect, value } });
+    const { crop, transfer } = capture.plan;
+    expect(transfer.width).toBeLessThan(crop.width);
+    expect(capture.mask).toMatchObject({ ...transfer, channels: 1 });
+    await host.insert({ capture, image: fakeResult(transfer.width, transfer.height), layerName: 'big soft' });
+    const mask = topLayer(document).mask!;
+    expect(mask).toMatchObject({ x: crop.x, y: crop.y, width: crop.width, height: crop.height });
+    const at = (x: number, y: number) => mask.data[(y - mask.y) * mask.width + (x - mask.x)];
+    // Well inside, well outside, and along the soft edge the enlarged mask follows the document's selection.
+    for (const [x, y] of [[2000, 1500], [1000, 1500], [3000, 1000], [cx - 1700 * 0.85, cy]]) expect(at(Math.round(x), Math.round(y))).toBe(255);
+    for (const [x, y] of [[crop.x + 5, crop.y + 5], [crop.x + crop.width - 5, crop.y + crop.height - 5]]) expect(at(x, y)).toBe(0);
+    const edge = [Math.round(cx + 1700 * 0.97), Math.round(cy)];
+    expect(Math.abs(at(edge[0], edge[1]) - document.selectionAt(edge[0], edge[1]))).toBeLessThanOrEqual(40);
+    expectNoLeaks(ps);
+  });
+
   it('scales a downscaled result back up to the crop, letting Photoshop resample', async () => {
     const rect = { x: 0, y: 0, width: 3000, height: 2000 };
     const { ps, host, document, capture } = await captured({ width: 3000, height: 2000, selection: { rect, value: () => 255 } });
-    expect(capture.transfer.width).toBeLessThan(capture.crop.width);
+    expect(capture.plan.transfer.width).toBeLessThan(capture.plan.crop.width);
     const before = document.fingerprint();
     ps.failNext('scale');
-    await expectRefusal(host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'big' }), 'insert_failed', /left unchanged.*mock failure in scale/);
+    await expectRefusal(host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height), layerName: 'big' }), 'insert_failed', /left unchanged.*mock failure in scale/);
     expect(document.fingerprint()).toBe(before);
-    await host.insert({ capture, image: fakeResult(capture.transfer.width, capture.transfer.height), layerName: 'big' });
+    await host.insert({ capture, image: fakeResult(capture.plan.transfer.width, capture.plan.transfer.height), layerName: 'big' });
     // Enlarged with the interpolation made for it, not the user's preference (which may be Nearest Neighbor).
     expect(ps.transforms.at(-1)).toMatchObject({ anchor: 'top-left', interpolation: 'bicubicSmoother' });
     const layer = topLayer(document);
-    expect(layer.raster).toMatchObject({ x: capture.crop.x, y: capture.crop.y, width: capture.crop.width, height: capture.crop.height });
-    expect(layer.mask).toMatchObject({ width: capture.crop.width, height: capture.crop.height });
+    expect(layer.raster).toMatchObject({ x: capture.plan.crop.x, y: capture.plan.crop.y, width: capture.plan.crop.width, height: capture.plan.crop.height });
+    expect(layer.mask).toMatchObject({ width: capture.plan.crop.width, height: capture.plan.crop.height });
     expect(document.history.at(-1)).toBe('Generative Fill: big');
     expectNoLeaks(ps);
   });

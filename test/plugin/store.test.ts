@@ -3,6 +3,9 @@ import { ServiceError } from '../../plugin/client/service-client';
 import { PanelStore } from '../../plugin/state/store';
 import type { PanelState } from '../../plugin/state/store';
 import { DEFAULT_SETTINGS } from '../../plugin/state/settings';
+import type { NetworkDomains } from '../../plugin/state/network-permission';
+import { countMasked } from '../../core/mask';
+import { planCapture } from '../../core/capture-plan';
 import { FakeServiceClient, healthy, MemorySecrets, MemoryStorage, unreachable } from './fake-service-client';
 import { expectNoImageDataLeaks, featheredEllipse, setup } from './fixtures';
 
@@ -12,7 +15,7 @@ afterEach(() => {
   expectNoImageDataLeaks();
 });
 
-function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; secrets?: MemorySecrets; doc?: boolean; pollMs?: number } = {}) {
+function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; secrets?: MemorySecrets; doc?: boolean; pollMs?: number; networkDomains?: NetworkDomains } = {}) {
   const ctx = setup(options.doc === false ? undefined : { selection: featheredEllipse({ x: 500, y: 400, width: 100, height: 80 }) });
   const clients: FakeServiceClient[] = [];
   const tokens: (string | null)[] = [];
@@ -28,6 +31,7 @@ function make(options: { client?: FakeServiceClient; storage?: MemoryStorage; se
     secrets: options.secrets ?? new MemorySecrets(),
     pollMs: options.pollMs ?? 1,
     retryMs: 5,
+    networkDomains: options.networkDomains ?? 'all',
   });
   stores.push(store);
   return { ...ctx, store, client: () => clients[clients.length - 1], tokens };
@@ -92,6 +96,42 @@ describe('connection', () => {
     expect(again.store.getState().connection.url).toBe('http://192.168.1.5:9000');
   });
 
+  it('refuses an address the manifest does not allow, saying what to add; saves nothing', async () => {
+    const storage = new MemoryStorage();
+    const domains = ['http://127.0.0.1:7870', 'http://localhost:7870', 'http://*.studio.lan:7870'];
+    const { store, client } = make({ storage, networkDomains: domains });
+    await store.start();
+    store.setService('http://192.168.1.20:7870/');
+    const text = store.getState().message?.text ?? '';
+    expect(text).toMatch(/Add "http:\/\/192\.168\.1\.20:7870" to "requiredPermissions" → "network" → "domains" in manifest\.json/);
+    expect(text).toMatch(/Load the plugin again in the UXP Developer Tool \(Reload does not read the manifest again\)/);
+    expect(text).toMatch(/not saved/);
+    expect(storage.getItem('genfill.serviceUrl')).toBeNull();
+    expect(store.getState().connection).toMatchObject({ status: 'connected', url: 'http://127.0.0.1:7870' });
+    expect(client().url).toBe('http://127.0.0.1:7870');
+    // Same origin in other spellings, and a listed wildcard, pass.
+    store.setService('HTTP://LocalHost:7870');
+    expect(storage.getItem('genfill.serviceUrl')).toBe('HTTP://LocalHost:7870');
+    store.setService('http://gpu.studio.lan:7870');
+    expect(storage.getItem('genfill.serviceUrl')).toBe('http://gpu.studio.lan:7870');
+    store.setService('http://gpu.studio.lan:7871');
+    expect(storage.getItem('genfill.serviceUrl')).toBe('http://gpu.studio.lan:7870');
+  });
+
+  it('says a blocked address is blocked, not that the service is not running, and does not retry it', async () => {
+    const client = new FakeServiceClient('http://10.0.0.9:7870');
+    client.health_ = new ServiceError('blocked', 'Photoshop blocked the request: Permission denied to the url http://10.0.0.9:7870/v1/health. Manifest entry not found.', null);
+    const { store } = make({ client });
+    await store.start();
+    const { connection } = store.getState();
+    expect(connection.status).toBe('blocked');
+    expect(connection.status === 'blocked' && connection.message).toMatch(/Add "http:\/\/10\.0\.0\.9:7870" to .*manifest\.json/);
+    expect(connection.status === 'blocked' && connection.message).not.toMatch(/not running/);
+    const checks = client.log.filter((l) => l === 'health').length;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(client.log.filter((l) => l === 'health').length).toBe(checks);
+  });
+
   it('keeps the access token in secure storage, never in localStorage, and uses it from the next start', async () => {
     const storage = new MemoryStorage();
     const secrets = new MemorySecrets();
@@ -124,6 +164,7 @@ describe('settings', () => {
     const storage = new MemoryStorage();
     const { store } = make({ storage });
     store.updateSettings({ prompt: 'a boat', negativePrompt: 'blurry', variations: 5, scheduler: 'dpmpp_2m', source: 'layer', seedMode: 'fixed', seed: 77 });
+    store.updateSettings({ contextMode: 'pixels', contextPadding: 96, maskGrow: 4, maskFeather: 6 });
     const again = make({ storage });
     expect(again.store.getState().settings).toEqual({
       ...DEFAULT_SETTINGS,
@@ -133,6 +174,10 @@ describe('settings', () => {
       source: 'layer',
       seedMode: 'fixed',
       seed: 77,
+      contextMode: 'pixels',
+      contextPadding: 96,
+      maskGrow: 4,
+      maskFeather: 6,
     });
   });
 
@@ -320,11 +365,68 @@ describe('generate → insert', () => {
     expect(store.getState().settings).toMatchObject({ seedMode: 'fixed', seed: 1236 });
   });
 
+  it('plans the capture with the context settings: padding, grown and feathered mask, placement the service can check', async () => {
+    const { store, client, ps } = make();
+    await store.start();
+    store.updateSettings({ contextMode: 'pixels', contextPadding: 40, maskGrow: 6, maskFeather: 3 });
+    await store.generate();
+    expect(store.getState().message).toBeNull();
+    const request = client().requests[0];
+    const selection = { x: 500, y: 400, width: 100, height: 80 };
+    const plan = planCapture({ width: 1200, height: 900 }, selection, { contextPadding: 40, maskGrow: 6, maskFeather: 3 })!;
+    expect(request.params.placement).toEqual({ document: { width: 1200, height: 900 }, crop: plan.crop, selection: plan.maskBounds, contextPadding: 40 });
+    expect(ps.calls.find((c) => c.method === 'getPixels')?.sourceBounds).toEqual({ left: plan.crop.x, top: plan.crop.y, right: plan.crop.x + plan.crop.width, bottom: plan.crop.y + plan.crop.height });
+    // The mask sent is the selection grown and feathered: more pixels, and a wider soft edge.
+    const { mask } = request;
+    const original = ps.active!;
+    let selected = 0;
+    for (let y = 0; y < mask.height; y++) for (let x = 0; x < mask.width; x++) if (original.selectionAt(plan.crop.x + x, plan.crop.y + y) > 0) selected++;
+    expect(countMasked(mask.data)).toBeGreaterThan(selected);
+    // Inserted with the same mask.
+    expect(await store.insert(0)).toBe(true);
+    expect([...original.layers.at(-1)!.mask!.data]).toEqual([...mask.data]);
+    // Invalid numbers are refused in words before anything is read.
+    ps.calls.length = 0;
+    store.updateSettings({ maskFeather: 999 });
+    await store.generate();
+    expect(store.getState().message?.text).toMatch(/Mask feather \(px\) must be a whole number from 0 to 256 \(it is 999\)/);
+    expect(ps.calls).toHaveLength(0);
+  });
+
+  it("shows the job's warnings with the results", async () => {
+    const client = new FakeServiceClient();
+    client.warnings = ['the prompt was not used: the classic content-aware fill answered. To generate from prompts, add the model: npx genfill model install'];
+    const { store } = make({ client });
+    await store.start();
+    await store.generate();
+    const { job } = store.getState();
+    // Shown as sentences.
+    expect(job.phase === 'done' && job.warnings).toEqual(['The prompt was not used: the classic content-aware fill answered. To generate from prompts, add the model: npx genfill model install']);
+  });
+
+  it('keeps the variations that finished before a cancel, ready to insert', async () => {
+    const client = new FakeServiceClient();
+    client.holdUntilCancelled = true;
+    client.finishedBeforeCancel = 2;
+    const { store, document } = make({ client });
+    await store.start();
+    const running = store.generate();
+    await until(store, (s) => s.job.phase === 'running');
+    await store.cancel();
+    await running;
+    const { job, message } = store.getState();
+    expect(job.phase === 'done' && job.results.map((r) => r.seed)).toEqual([1234, 1235]);
+    expect(message).toEqual({ kind: 'info', text: 'Generation cancelled; 2 variations had finished and can be inserted.' });
+    expect(await store.insert(1)).toBe(true);
+    expect(document!.layers.at(-1)!.name).toBe('Fill from surroundings (seed 1235)');
+  });
+
   it('sends a negative prompt and the remove mode when the user sets them', async () => {
     const { store, client } = make();
     await store.start();
-    store.updateSettings({ prompt: '', negativePrompt: ' blurry ', emptyPrompt: 'remove' });
+    expect(DEFAULT_SETTINGS).toMatchObject({ softInpainting: true, colorMatch: true });
+    store.updateSettings({ prompt: '', negativePrompt: ' blurry ', emptyPrompt: 'remove', softInpainting: false, colorMatch: false });
     await store.generate();
-    expect(client().requests[0].params).toMatchObject({ prompt: '', negativePrompt: 'blurry', emptyPrompt: 'remove' });
+    expect(client().requests[0].params).toMatchObject({ prompt: '', negativePrompt: 'blurry', emptyPrompt: 'remove', softInpainting: false, colorMatch: false });
   });
 });

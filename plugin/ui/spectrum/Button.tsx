@@ -1,6 +1,6 @@
 import { useRef } from 'react';
 import type { ReactNode } from 'react';
-import { useWidgetEvent } from './use-widget-event';
+import { useWidgetAttributes, useWidgetEvent } from './use-widget-event';
 
 export interface ButtonProps {
   variant?: 'cta' | 'primary' | 'secondary' | 'warning';
@@ -16,9 +16,6 @@ export function Button({ variant = 'primary', quiet, disabled, title, onClick, c
   useWidgetEvent(ref, 'click', () => {
     if (!disabled) onClick();
   });
-  return (
-    <sp-button ref={ref} variant={variant} quiet={quiet || undefined} disabled={disabled || undefined} title={title}>
-      {children}
-    </sp-button>
-  );
+  useWidgetAttributes(ref, { variant, quiet: Boolean(quiet), disabled: Boolean(disabled), title });
+  return <sp-button ref={ref}>{children}</sp-button>;
 }

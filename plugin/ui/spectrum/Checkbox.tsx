@@ -1,6 +1,6 @@
 import { useRef } from 'react';
 import type { ReactNode } from 'react';
-import { useWidgetEvent } from './use-widget-event';
+import { useWidgetAttributes, useWidgetEvent } from './use-widget-event';
 
 export interface CheckboxProps {
   checked: boolean;
@@ -11,10 +11,8 @@ export interface CheckboxProps {
 
 export function Checkbox({ checked, disabled, onChange, children }: CheckboxProps) {
   const ref = useRef<HTMLElement & { checked?: boolean }>(null);
-  useWidgetEvent(ref, 'change', (element) => onChange(Boolean(element.checked)));
-  return (
-    <sp-checkbox ref={ref} checked={checked || undefined} disabled={disabled || undefined}>
-      {children}
-    </sp-checkbox>
-  );
+  // The new state is read from the widget: its property where the host keeps one, else its attribute.
+  useWidgetEvent(ref, 'change', (element) => onChange(typeof element.checked === 'boolean' ? element.checked : element.hasAttribute('checked')));
+  useWidgetAttributes(ref, { checked, disabled: Boolean(disabled) });
+  return <sp-checkbox ref={ref}>{children}</sp-checkbox>;
 }

@@ -1,9 +1,14 @@
 import { useRef } from 'react';
-import { useWidgetEvent, useWidgetValue } from './use-widget-event';
+import { useWidgetAttributes, useWidgetEvent, useWidgetValue } from './use-widget-event';
 
 export interface TextFieldProps {
   value: string;
   label: string;
+  /**
+   * The most characters the field takes. Required: a UXP text field without an explicit limit silently stops taking
+   * input near 256 characters.
+   */
+  maxLength: number;
   placeholder?: string;
   /** sp-textarea instead of sp-textfield. */
   multiline?: boolean;
@@ -11,11 +16,12 @@ export interface TextFieldProps {
   onInput: (value: string) => void;
 }
 
-export function TextField({ value, label, placeholder, multiline, disabled, onInput }: TextFieldProps) {
+export function TextField({ value, label, maxLength, placeholder, multiline, disabled, onInput }: TextFieldProps) {
   const ref = useRef<HTMLElement & { value?: unknown }>(null);
   useWidgetValue(ref, value);
   useWidgetEvent(ref, 'input', (element) => onInput(String(element.value ?? '')));
-  const props = { ref, placeholder, disabled: disabled || undefined, 'aria-label': label };
+  useWidgetAttributes(ref, { maxlength: maxLength, placeholder, disabled: Boolean(disabled) });
+  const props = { ref, 'aria-label': label };
   // UXP has no <label for>: the label wraps the field.
   return (
     <div className="field">

@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useLayoutEffect, useRef } from 'react';
 import type { RefObject } from 'react';
 
 /** Listens to a UXP widget's DOM event through its ref; the latest handler is always called. */
@@ -20,4 +20,31 @@ export function useWidgetValue(ref: RefObject<(HTMLElement & { value?: unknown }
     const element = ref.current;
     if (element && element.value !== value) element.value = value;
   }, [ref, value]);
+}
+
+/** A widget attribute's value: booleans are present (true) or absent (false/undefined), others are written as text. */
+export type WidgetAttributes = Record<string, string | number | boolean | undefined>;
+
+/**
+ * Sets a widget's state both ways, before paint: as attributes (UXP's widgets may read only those) and, for the
+ * boolean states, as properties (React 19 sets properties on custom elements, and other hosts read them). React
+ * itself is not given these props, so there is one writer.
+ */
+export function useWidgetAttributes(ref: RefObject<HTMLElement | null>, attributes: WidgetAttributes): void {
+  // JSON drops undefined values, so they become false (absent) first: a removed attribute must be removed.
+  const key = JSON.stringify(Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value ?? false])));
+  useLayoutEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    for (const [name, value] of Object.entries(JSON.parse(key) as WidgetAttributes)) {
+      if (typeof value === 'boolean' || value === undefined || value === null) {
+        const on = value === true;
+        if (on) element.setAttribute(name, '');
+        else element.removeAttribute(name);
+        if (name in element) (element as unknown as Record<string, unknown>)[name] = on;
+      } else {
+        element.setAttribute(name, String(value));
+      }
+    }
+  }, [ref, key]);
 }

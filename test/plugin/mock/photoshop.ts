@@ -212,24 +212,22 @@ export class MockLayer implements PsLayer {
     const b = this.boundsNoEffects;
     const src = this.raster;
     if (!src) return;
-    const w = b.right - b.left, h = b.bottom - b.top;
-    const nw = Math.round((w * width) / 100), nh = Math.round((h * height) / 100);
-    const data = new Uint8Array(nw * nh * 4);
-    for (let y = 0; y < nh; y++) {
-      const sy = b.top + Math.min(h - 1, Math.floor(((y + 0.5) * h) / nh));
-      for (let x = 0; x < nw; x++) {
-        const sx = b.left + Math.min(w - 1, Math.floor(((x + 0.5) * w) / nw));
-        const s = ((sy - src.y) * src.width + (sx - src.x)) * 4;
-        data.set(src.data.subarray(s, s + 4), (y * nw + x) * 4);
-      }
+    const sx = width / 100, sy = height / 100;
+    this.raster = { ...resample(src, b, Math.round((b.right - b.left) * sx), Math.round((b.bottom - b.top) * sy)), x: b.left, y: b.top };
+    // A layer mask is linked: it scales with the pixels, about the same anchor.
+    const m = this.mask;
+    if (m) {
+      const whole = { left: m.x, top: m.y, right: m.x + m.width, bottom: m.y + m.height };
+      const scaled = resample(m, whole, Math.round(m.width * sx), Math.round(m.height * sy));
+      this.mask = { ...scaled, x: b.left + Math.round((m.x - b.left) * sx), y: b.top + Math.round((m.y - b.top) * sy) };
     }
-    this.raster = { x: b.left, y: b.top, width: nw, height: nh, channels: 4, data };
     this.#doc.changed('Scale');
   }
 
   async translate(horizontal: number, vertical: number): Promise<void> {
     this.#ps.requireModal('move');
     if (this.raster) this.raster = { ...this.raster, x: this.raster.x + horizontal, y: this.raster.y + vertical };
+    if (this.mask) this.mask = { ...this.mask, x: this.mask.x + horizontal, y: this.mask.y + vertical };
     this.#doc.changed('Move');
   }
 
@@ -376,6 +374,11 @@ export class MockPhotoshop {
   readonly transforms: { layerID: number; width: number; height: number; anchor?: string; interpolation?: string }[] = [];
   /** Another plugin (or a dialog) holds the modal scope: executeAsModal rejects as Photoshop does. */
   busy = false;
+  /**
+   * The gray profiles installed (app.getColorProfiles('Gray')); image data naming another is rejected. Gray Gamma 2.2
+   * ships with Photoshop on most systems, but it is a file that can be missing.
+   */
+  grayProfiles: string[] = ['Dot Gain 20%', 'Gray Gamma 2.2'];
   #modalDepth = 0;
   #failures = new Map<FailingCall, Error>();
   #listeners: { events: string[]; notifier: Notifier }[] = [];
@@ -389,6 +392,7 @@ export class MockPhotoshop {
       get documents() {
         return self.documents;
       },
+      getColorProfiles: (colorMode?: string) => (colorMode === 'Gray' ? [...self.grayProfiles] : ['sRGB IEC61966-2.1', 'Adobe RGB (1998)']),
     };
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
@@ -523,6 +527,9 @@ export class MockPhotoshop {
   async #createImageData(data: Uint8Array | Uint16Array | Float32Array, options: imaging.CreateImageDataFromBufferOptions): Promise<MockImageData> {
     const space = options.colorSpace as imaging.ColorSpace;
     if (space !== 'RGB' && space !== 'Grayscale') throw new Error(`mock: colorSpace ${options.colorSpace} not simulated`);
+    if (space === 'Grayscale' && options.colorProfile !== undefined && !this.grayProfiles.includes(options.colorProfile)) {
+      throw new Error(`Invalid color profile: ${options.colorProfile}`);
+    }
     return new MockImageData(this.liveImageData, data, options, options.components, space, options.colorProfile ?? '');
   }
 
@@ -685,6 +692,22 @@ function resolveTarget(target: imaging.Size | undefined, b: Bounds): Size {
   if (!target || (target.width === undefined && target.height === undefined)) return { width: w, height: h };
   if (target.width !== undefined && target.height !== undefined) return { width: target.width, height: target.height };
   return target.width !== undefined ? { width: target.width, height: Math.round((h * target.width) / w) } : { width: Math.round((w * target.height!) / h), height: target.height! };
+}
+
+/** Nearest-neighbour resample of the `from` part (document bounds) of a raster to width × height, placed at its left/top. */
+function resample(src: Raster, from: Bounds, width: number, height: number): Raster {
+  const w = from.right - from.left, h = from.bottom - from.top;
+  const c = src.channels;
+  const data = new Uint8Array(width * height * c);
+  for (let y = 0; y < height; y++) {
+    const sy = from.top + Math.min(h - 1, Math.floor(((y + 0.5) * h) / height));
+    for (let x = 0; x < width; x++) {
+      const sx = from.left + Math.min(w - 1, Math.floor(((x + 0.5) * w) / width));
+      const s = ((sy - src.y) * src.width + (sx - src.x)) * c;
+      data.set(src.data.subarray(s, s + c), (y * width + x) * c);
+    }
+  }
+  return { x: from.left, y: from.top, width, height, channels: c, data };
 }
 
 function cloneRaster(r: Raster | null): Raster | null {

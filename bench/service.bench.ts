@@ -96,10 +96,10 @@ async function prePostFor2048Crop(input: 'png' | 'raw', channels: 3 | 4): Promis
     const inputs = await decodeCropInputs(parts.image, parts.mask, params);
     const t1 = performance.now();
     const job = regionJob(inputs, params, 'sdxl');
-    await prepareEngineJob(job);
+    const engineJob = await prepareEngineJob(job);
     const t2 = performance.now();
-    // SDXL's default: colour-matched before compositing.
-    const result = await compositeResult({ ...generated, rgb: generated.rgb.slice() }, job, maskBounds(job.mask.data, size, size)!, { colourMatch: true });
+    // SDXL's default: colour-matched (against the engine's input) before compositing.
+    const result = await compositeResult({ ...generated, rgb: generated.rgb.slice() }, job, maskBounds(job.mask.data, size, size)!, { colourMatch: engineJob });
     const t3 = performance.now();
     await encodePng(result.pixels);
     const t4 = performance.now();
@@ -122,11 +122,15 @@ async function compositeAndEncode4096(): Promise<void> {
   const mask = { width: size, height: size, channels: 1 as const, data: holeMask(size, size, 0.4) };
   const bounds = maskBounds(mask.data, size, size)!;
   const generated = Array.from({ length: 8 }, (_, seed) => ({ seed, width: 1024, height: 1024, rgb: photoLike(1024, 1024, 3) }));
+  // The engine's input, which the worker has from resampling the crop in.
+  const engineJob = await prepareEngineJob(regionJob({ image, mask, warnings: [] }, resolveParams({ prompt: 'bench', variations: 8 }), 'sdxl'));
   const composite: number[] = [];
   const total: number[] = [];
   for (let i = 0; i < 4; i++) {
+    // Colour match corrects the engine's output in place.
+    const outputs = generated.map((g) => ({ ...g, rgb: g.rgb.slice() }));
     const t0 = performance.now();
-    const results = await Promise.all(generated.map((g) => compositeResult(g, { image, mask }, bounds, { colourMatch: true })));
+    const results = await Promise.all(outputs.map((g) => compositeResult(g, { image, mask }, bounds, { colourMatch: engineJob })));
     const t1 = performance.now();
     await Promise.all(results.map((r) => encodePng(r.pixels)));
     const t2 = performance.now();

@@ -128,17 +128,21 @@ export function labToRgb(l: number, a: number, b: number, out: Uint8Array, offse
 }
 
 export interface ColourMatchInput {
-  /** Generated RGB over `area` of the crop (area.width·area.height·3); corrected in place. */
+  /** Generated RGB covering `frame` of the original (frame.width·frame.height·3); corrected in place. */
   generated: Uint8Array;
-  /** The crop's original pixels (RGB or RGBA) and its mask (gray, 0 = untouched). */
+  /** Where `generated` lies in the original's pixels; must contain `area`. Default: `area` itself. */
+  frame?: Rect;
+  /** The original pixels (RGB or RGBA) and its mask (gray, 0 = untouched), the same size as each other. */
   original: { width: number; channels: number; data: Uint8Array };
   mask: Uint8Array;
+  /** The selection's bounds and the ring around them (colourMatchArea): the ring is its unmasked pixels. */
   area: Rect;
 }
 
 /** Per-channel affine correction (gain, offset) in LAB; null when there is too little ring or nothing to correct. */
 export function colourCorrection(input: ColourMatchInput): { gain: Float64Array; offset: Float64Array } | null {
   const { generated, original, mask, area } = input;
+  const frame = input.frame ?? area;
   const sums = new Float64Array(12); // generated Σ, Σ² then original Σ, Σ², for L, a, b
   const lab = new Float64Array(3);
   // A stride over the area's pixels; odd, so it does not fall into step with the rows.
@@ -150,7 +154,7 @@ export function colourCorrection(input: ColourMatchInput): { gain: Float64Array;
     const p = y * original.width + x;
     if (mask[p] !== 0) continue;
     n++;
-    const g = ((y - area.y) * area.width + (x - area.x)) * 3;
+    const g = ((y - frame.y) * frame.width + (x - frame.x)) * 3;
     rgbToLab(generated[g], generated[g + 1], generated[g + 2], lab);
     for (let c = 0; c < 3; c++) {
       sums[c] += lab[c];
@@ -180,17 +184,23 @@ export function colourCorrection(input: ColourMatchInput): { gain: Float64Array;
   return identity ? null : { gain, offset };
 }
 
-/** Corrects the generated pixels under the mask (mask > 0) in place; returns false when nothing was changed. */
-export function matchColours(input: ColourMatchInput): boolean {
+/**
+ * Corrects the generated pixels in place; returns false when nothing was changed. By default the ones under the mask
+ * (mask > 0) inside `area`; with `correct`, every pixel of that rectangle (within `frame`): for an image that is
+ * resampled afterwards, whose pixels just outside the selection still feed its edge.
+ */
+export function matchColours(input: ColourMatchInput, correct?: Rect): boolean {
   const correction = colourCorrection(input);
   if (!correction) return false;
   const { generated, original, mask, area } = input;
+  const frame = input.frame ?? area;
+  const rect = correct ?? area;
   const [gainL, gainA, gainB] = correction.gain;
   const [offsetL, offsetA, offsetB] = correction.offset;
-  for (let y = 0; y < area.height; y++) {
-    const maskRow = (area.y + y) * original.width + area.x;
-    for (let x = 0, g = y * area.width * 3; x < area.width; x++, g += 3) {
-      if (mask[maskRow + x] === 0) continue;
+  for (let y = rect.y; y < rect.y + rect.height; y++) {
+    const maskRow = y * original.width;
+    for (let x = rect.x, g = ((y - frame.y) * frame.width + rect.x - frame.x) * 3; x < rect.x + rect.width; x++, g += 3) {
+      if (!correct && mask[maskRow + x] === 0) continue;
       const rgb = correctColour((generated[g] << 16) | (generated[g + 1] << 8) | generated[g + 2], gainL, gainA, gainB, offsetL, offsetA, offsetB);
       generated[g] = rgb >> 16;
       generated[g + 1] = (rgb >> 8) & 255;

@@ -1,8 +1,8 @@
 /**
  * Region handling around an engine run, inside the engine worker: resample the crop to the engine's working size
  * (Pillow's Lanczos-3, up or down), decide soft-edge denoising, run the engine (a removal with SDXL: the classic
- * prefill first, remove.ts), and bring each result back to the crop size, colour-matched (SDXL) and composited over
- * the original by the soft mask. Everything here is proportional to the crop, so none of it runs on the HTTP
+ * prefill first, remove.ts), and bring each result back to the crop size, colour-matched (SDXL; at the working size
+ * for crops larger than it) and composited over the original by the soft mask. Everything here is proportional to the crop, so none of it runs on the HTTP
  * thread; the crop arrives and the results leave as transferred buffers. A cancel keeps the variations that finished.
  */
 import type { Rect, Size } from '../../core/geometry';
@@ -69,25 +69,74 @@ export async function prepareEngineJob(job: RegionJob): Promise<EngineJob> {
   };
 }
 
+/** Lanczos-3 reads 3 source pixels either side (3·scale when shrinking), plus one for the centre's rounding. */
+function lanczosReach(scale: number): number {
+  return Math.ceil(3 * Math.max(1, scale)) + 1;
+}
+
+/** The working-size pixels that resampling `bounds` of the crop back from the working size reads. */
+export function workingFootprint(bounds: Rect, crop: Size, working: Size): Rect {
+  const sx = working.width / crop.width;
+  const sy = working.height / crop.height;
+  const x = Math.max(0, Math.floor(bounds.x * sx) - lanczosReach(sx));
+  const y = Math.max(0, Math.floor(bounds.y * sy) - lanczosReach(sy));
+  const right = Math.min(working.width, Math.ceil((bounds.x + bounds.width) * sx) + lanczosReach(sx));
+  const bottom = Math.min(working.height, Math.ceil((bounds.y + bounds.height) * sy) + lanczosReach(sy));
+  return { x, y, width: right - x, height: bottom - y };
+}
+
+/**
+ * Colour match (colour-match.ts) at the smaller of the working and the crop size, so it costs at most about a
+ * working image (≈1 Mpx) however large the crop. There both images have the same resolution: at the larger size one
+ * of them would be an enlargement, short of the other's fine detail, and its spread would read low. For a crop larger
+ * than the working size the ring is measured on the engine's own input (the crop resampled) and the correction is
+ * applied to the generated image before it is enlarged — every pixel the enlargement of the selection's bounds reads.
+ * Deviation from matching at the crop size: the ring's 8–64 px width counts working pixels (so it reaches further
+ * into a large crop), and the statistics see the crop's detail as resampled; on a synthetic cast
+ * (test/service/region.test.ts) the two results differ by 0.3/255 on average, 2/255 at worst.
+ */
+function matchesAtWorkingSize(generated: EngineImage, crop: Size): boolean {
+  return generated.width * generated.height < crop.width * crop.height;
+}
+
 /**
  * Back to the crop size, composited over the original by the soft mask: outside the mask the original bytes
  * exactly, inside generated, soft values blended. Outside the mask's bounds the result is the original, so only
- * the bounds are resampled and blended (with colour match, the ring around them too); the rest is a copy.
+ * the bounds are resampled and blended (with colour match at the crop size, the ring around them too); the rest is
+ * a copy. `colourMatch` is the engine's input (the crop at the working size): with it the fill is colour-matched,
+ * and at the working size `generated.rgb` is corrected in place.
  */
 export async function compositeResult(
   generated: EngineImage,
   crop: { image: Pixels; mask: Pixels },
   bounds: Rect,
-  options: { colourMatch: boolean } = { colourMatch: false },
+  options: { colourMatch?: Pick<EngineJob, 'image' | 'mask'> } = {},
 ): Promise<ResultImage> {
   const { image, mask } = crop;
   const { width, height } = image;
-  const area = options.colourMatch ? colourMatchArea(bounds, image) : bounds;
+  const reference = options.colourMatch;
+  const atWorkingSize = reference !== undefined && matchesAtWorkingSize(generated, image);
+  if (reference && atWorkingSize) {
+    const working = { width: generated.width, height: generated.height };
+    const footprint = workingFootprint(bounds, image, working);
+    matchColours(
+      {
+        generated: generated.rgb,
+        frame: { x: 0, y: 0, ...working },
+        original: { width: working.width, channels: 3, data: reference.image },
+        mask: reference.mask,
+        area: colourMatchArea(footprint, working),
+      },
+      footprint,
+    );
+  }
+  const atCropSize = reference !== undefined && !atWorkingSize;
+  const area = atCropSize ? colourMatchArea(bounds, image) : bounds;
   const [patch, out] = await Promise.all([
     resizeLanczos({ width: generated.width, height: generated.height, channels: 3, data: generated.rgb }, image, area),
     toRgbaCopy(image),
   ]);
-  if (options.colourMatch) matchColours({ generated: patch.data, original: image, mask: mask.data, area });
+  if (atCropSize) matchColours({ generated: patch.data, original: image, mask: mask.data, area });
   const channels = image.channels === 4 ? 4 : 3;
   for (let y = bounds.y; y < bounds.y + bounds.height; y++) {
     const start = y * width + bounds.x;
@@ -145,7 +194,7 @@ export async function inpaintRegion(engines: EngineLookup, engine: EngineName, j
 
   mark = performance.now();
   // The libvips parts of the variations overlap on its thread pool.
-  const results = await Promise.all(output.images.map((image) => compositeResult(image, job, bounds, { colourMatch: job.colourMatch })));
+  const results = await Promise.all(output.images.map((image) => compositeResult(image, job, bounds, job.colourMatch ? { colourMatch: engineJob } : {})));
   const finish = performance.now() - mark;
   return { results, warnings: output.warnings, cancelled, timings: { prepare, engine: engineMs, finish } };
 }

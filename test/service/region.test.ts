@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pickWorkingSize, SDXL_BUCKETS } from '../../core/geometry';
 import { CLASSIC_MAX_PIXELS, engineDescriptor } from '../../service/engines/descriptors';
 import { maskBounds } from '../../core/mask';
-import { compositeResult, prepareEngineJob } from '../../service/jobs/region';
+import { compositeResult, prepareEngineJob, workingFootprint } from '../../service/jobs/region';
+import { labToRgb, rgbToLab } from '../../service/imaging/colour-match';
 import { regionJob } from '../../service/jobs/run-inpaint';
 import { resizeLanczos } from '../../service/imaging/resize';
 import { resolveParams } from '../../service/jobs/params';
@@ -175,8 +176,96 @@ describe('blending switches in the region steps', () => {
       return worst;
     };
     const plain = await compositeResult({ ...generated, rgb: rgb.slice() }, inputs, bounds);
-    const matched = await compositeResult({ ...generated, rgb: rgb.slice() }, inputs, bounds, { colourMatch: true });
+    // The crop is no larger than the working size: matched at the crop size.
+    const engineInput = await prepareEngineJob(regionJob(inputs, resolveParams({ prompt: 'x' }), 'classic'));
+    const matched = await compositeResult({ ...generated, rgb: rgb.slice() }, inputs, bounds, { colourMatch: engineInput });
     expect(error(plain.pixels.data)).toBeGreaterThanOrEqual(20);
     expect(error(matched.pixels.data)).toBeLessThanOrEqual(3);
+  });
+});
+
+describe('colour match at the working size, for crops larger than it', () => {
+  const crop = { width: 192, height: 128 };
+  const working = { width: 96, height: 64 };
+  const hole = { x: 48, y: 32, width: 96, height: 64 };
+
+  /** A smooth RGBA picture (it survives resampling down and up nearly unchanged) with a hard rectangular hole. */
+  function scene(): CropInputs {
+    const { width, height } = crop;
+    const image = new Uint8Array(width * height * 4);
+    const mask = new Uint8Array(width * height);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const p = y * width + x;
+        image.set([110 + 50 * Math.sin(x / 11), 130 + 40 * Math.cos(y / 9), 90 + 30 * Math.sin((x + y) / 15), 255], p * 4);
+        if (x >= hole.x && x < hole.x + hole.width && y >= hole.y && y < hole.y + hole.height) mask[p] = 255;
+      }
+    }
+    return { image: { ...crop, channels: 4, data: image }, mask: { ...crop, channels: 1, data: mask }, warnings: [] };
+  }
+
+  /** The engine's input at the working size, and a "generation" that is that input under a known LAB cast. */
+  async function engineRun(inputs: CropInputs) {
+    const engineJob = await prepareEngineJob({ ...regionJob(inputs, resolveParams({ prompt: 'x' }), 'sdxl'), working });
+    const rgb = new Uint8Array(engineJob.image.length);
+    const lab = new Float64Array(3);
+    for (let p = 0; p < rgb.length; p += 3) {
+      rgbToLab(engineJob.image[p], engineJob.image[p + 1], engineJob.image[p + 2], lab);
+      labToRgb(lab[0] * 1.15 - 3, lab[1] + 8, lab[2] + 6, rgb, p);
+    }
+    return { engineJob, generated: { seed: 1, ...working, rgb } };
+  }
+
+  /** Mean and worst absolute difference of two RGBA results' colours over the selection. */
+  function difference(a: Uint8Array, b: Uint8Array, mask: Uint8Array): { mean: number; worst: number } {
+    let [sum, n, worst] = [0, 0, 0];
+    for (let p = 0; p < mask.length; p++) {
+      if (mask[p] === 0) continue;
+      for (let c = 0; c < 3; c++) {
+        const d = Math.abs(a[p * 4 + c] - b[p * 4 + c]);
+        [sum, n, worst] = [sum + d, n + 1, Math.max(worst, d)];
+      }
+    }
+    return { mean: sum / n, worst };
+  }
+
+  it('covers what the enlargement of the selection reads, Lanczos-3 reach included', () => {
+    // 2× enlargement: bounds 48..144 → 24..72 at the working size, ±4 (3 taps and the centre's rounding).
+    expect(workingFootprint(hole, crop, working)).toEqual({ x: 20, y: 12, width: 56, height: 40 });
+    expect(workingFootprint({ x: 0, y: 0, ...crop }, crop, working)).toEqual({ x: 0, y: 0, ...working });
+  });
+
+  it('removes a known cast before the enlargement, up to the selection edge', async () => {
+    const inputs = scene();
+    const bounds = maskBounds(inputs.mask.data, crop.width, crop.height)!;
+    const { engineJob, generated } = await engineRun(inputs);
+    // Without a cast the round trip through the working size alone: the floor the match can reach.
+    const exact = await compositeResult({ ...generated, rgb: engineJob.image.slice() }, inputs, bounds);
+    const plain = await compositeResult({ ...generated, rgb: generated.rgb.slice() }, inputs, bounds);
+    const rgb = generated.rgb.slice();
+    const matched = await compositeResult({ ...generated, rgb }, inputs, bounds, { colourMatch: engineJob });
+    // It was matched at the working size: the engine's output itself was corrected.
+    expect(rgb).not.toEqual(generated.rgb);
+    const original = inputs.image.data;
+    const floor = difference(exact.pixels.data, original, inputs.mask.data);
+    expect(difference(plain.pixels.data, original, inputs.mask.data).mean).toBeGreaterThan(10);
+    const after = difference(matched.pixels.data, original, inputs.mask.data);
+    expect(after.mean).toBeLessThan(floor.mean + 1);
+    // No uncorrected fringe along the edge: the pixels the enlargement reads outside the selection were corrected too.
+    // (Correcting only the masked working pixels leaves a fringe 4 levels over the floor here.)
+    expect(after.worst).toBeLessThanOrEqual(floor.worst + 1);
+  });
+
+  it('agrees with matching at the crop size within 0.5/255 on average, 2/255 at worst', async () => {
+    const inputs = scene();
+    const bounds = maskBounds(inputs.mask.data, crop.width, crop.height)!;
+    const { engineJob, generated } = await engineRun(inputs);
+    const atWorking = await compositeResult({ ...generated, rgb: generated.rgb.slice() }, inputs, bounds, { colourMatch: engineJob });
+    // The same generation enlarged first: at the crop size it is matched there, against the crop itself.
+    const enlarged = await resizeLanczos({ ...working, channels: 3, data: generated.rgb }, crop);
+    const atCrop = await compositeResult({ seed: 1, ...crop, rgb: enlarged.data }, inputs, bounds, { colourMatch: engineJob });
+    const { mean, worst } = difference(atWorking.pixels.data, atCrop.pixels.data, inputs.mask.data);
+    expect(mean).toBeLessThan(0.5);
+    expect(worst).toBeLessThanOrEqual(2);
   });
 });

@@ -90,6 +90,23 @@ describe('colour match', () => {
     expect(generated[0]).toBe(crop(withCast(original), area)[0]);
   });
 
+  it('reads a generated image that covers more than the area, and corrects a whole rectangle of it when asked', () => {
+    const original = texture();
+    const mask = holeMask();
+    const area = colourMatchArea(hole, { width: W, height: H });
+    const cast = withCast(original);
+    const generated = cast.slice();
+    // The whole image as the frame (the working-size path); the hole grown by 2 px is corrected, ring pixels too.
+    const rect = { x: hole.x - 2, y: hole.y - 2, width: hole.width + 4, height: hole.height + 4 };
+    expect(matchColours({ generated, frame: { x: 0, y: 0, width: W, height: H }, original: { width: W, channels: 3, data: original }, mask, area }, rect)).toBe(true);
+    const whole = { x: 0, y: 0, width: W, height: H };
+    const inRect = new Uint8Array(W * H);
+    for (let y = rect.y; y < rect.y + rect.height; y++) inRect.fill(1, y * W + rect.x, y * W + rect.x + rect.width);
+    expect(meanAbsError(generated, original, inRect, whole)).toBeLessThan(1);
+    // Outside the rectangle nothing changed.
+    for (let p = 0; p < W * H; p++) if (!inRect[p]) expect(Array.from(generated.subarray(p * 3, p * 3 + 3))).toEqual(Array.from(cast.subarray(p * 3, p * 3 + 3)));
+  });
+
   it('keeps what the prompt asked for: only the drift measured on the ring is taken out', () => {
     const original = texture();
     const mask = holeMask();

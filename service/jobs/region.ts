@@ -2,8 +2,9 @@
  * Region handling around an engine run, inside the engine worker: resample the crop to the engine's working size
  * (Pillow's Lanczos-3, up or down), decide soft-edge denoising, run the engine (a removal with SDXL: the classic
  * prefill first, remove.ts), and bring each result back to the crop size, colour-matched (SDXL; at the working size
- * for crops larger than it) and composited over the original by the soft mask. Everything here is proportional to the crop, so none of it runs on the HTTP
- * thread; the crop arrives and the results leave as transferred buffers. A cancel keeps the variations that finished.
+ * for crops larger than it) and composited over the original by the soft mask. Everything here is proportional to
+ * the crop, so none of it runs on the HTTP thread; the crop arrives and the results leave as transferred buffers.
+ * A cancel keeps the variations that finished.
  */
 import type { Rect, Size } from '../../core/geometry';
 import type { EngineName } from '../../core/params';

@@ -124,7 +124,7 @@ async function pipelineCheck(scratch: string, variant: TinyVariant, tokenizer: s
   const lines: string[] = [];
   try {
     // As the service loads it: the self-test decides whether conv_in moves to CPU.
-    const asService = await runPipeline((r) => loadOnFirstWorkingProvider(r, folder, 'webgpu', false, (l) => lines.push(l)).then((l) => l.models));
+    const asService = await runPipeline((r) => loadOnFirstWorkingProvider(r, { graphDtype: 'auto', folderFor: async () => folder }, 'webgpu', false, (l) => lines.push(l)).then((l) => l.models));
     result.webgpuAsService = { ...difference(cpu, asService), log: lines };
   } catch (error) {
     result.webgpuAsService = { error: messageOf(error), log: lines };

@@ -281,11 +281,13 @@ async function waitFor(condition: () => boolean, intervalMs = 50): Promise<void>
 // ---------------------------------------------------------------------------------------------------------------
 // doctor
 
-const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR] [--graph-dtype fp32|fp16] [--check-provider NAME]
+const DOCTOR_HELP = `genfill doctor [--model SOURCE] [--config-from DIR] [--graph-dtype auto|fp32|fp16] [--check-provider NAME]
 Checks the SDXL model (env GENFILL_MODEL: an ONNX export or diffusers folder, a Hugging Face repo id in the local
 cache, or a single-file .safetensors, whose graphs it then builds) and the execution providers, and says what to fix.
 --check-provider NAME runs the provider self-test (a small graph of the ops an SDXL export uses, on NAME and on CPU,
 compared op by op) and prints its verdict.
+--graph-dtype auto (default) builds the graphs as the service would for --check-provider NAME, else for the first
+provider auto tries here: fp16 compute on a GPU provider, fp32 on cpu.
 Exit code 1 when the model folder is broken or the checked provider cannot be used.`;
 
 async function doctor(args: string[], io: CliIo): Promise<number> {
@@ -298,11 +300,17 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
   if (values.help) return say(io.stdout, DOCTOR_HELP), 0;
   const modelDir = values.model ?? io.env.GENFILL_MODEL ?? null;
   const configFrom = values['config-from'] ?? io.env.GENFILL_CONFIG_FROM;
-  const compute = (values['graph-dtype'] ?? io.env.GENFILL_GRAPH_DTYPE) === 'fp16' ? 'float16' : 'float32';
+  const graphDtype = values['graph-dtype'] ?? io.env.GENFILL_GRAPH_DTYPE ?? 'auto';
+  const { graphCompute, isGraphDtype } = await import('./models/graph-precision');
+  if (!isGraphDtype(graphDtype)) return say(io.stderr, `--graph-dtype must be auto, fp32 or fp16, not ${graphDtype}`), 2;
   const { inspectModelFolder } = await import('./pipeline/model-folder');
-  const { describeExecutionProviders } = await import('./runtime/providers');
+  const { PROVIDERS, describeExecutionProviders, providerCandidates } = await import('./runtime/providers');
   const { createOrtRuntime } = await import('./runtime/ort-runtime');
   const runtime = createOrtRuntime();
+  const checked = values['check-provider'];
+  // The provider whose precision `auto` builds for: the checked one, else the first the service would try.
+  const graphProvider = checked !== undefined && Object.hasOwn(PROVIDERS, checked) ? (checked as keyof typeof PROVIDERS) : providerCandidates('auto', runtime.availableProviders())[0];
+  const compute = graphCompute(graphDtype, graphProvider);
   const fixes: string[] = [];
   let broken = false;
 
@@ -324,7 +332,9 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
     }
     const report = await inspectModelFolder(resolved.dir);
     say(io.stdout, `Model: ${describeModel(resolved.identity)}: ${report.ok ? 'OK' : 'BROKEN'}`);
-    if (resolved.dir !== modelDir) say(io.stdout, `  graphs built by genfill in ${resolved.dir}`);
+    if (resolved.dir !== modelDir) {
+      say(io.stdout, `  graphs built by genfill in ${resolved.dir}, computing in ${compute === 'float16' ? 'fp16' : 'fp32'} (VAE fp32; --graph-dtype ${graphDtype}${graphDtype === 'auto' ? ` for ${graphProvider}` : ''})`);
+    }
     if (report.summary.pipelineClass) say(io.stdout, `  pipeline ${report.summary.pipelineClass}, UNet in-channels ${report.summary.unetInChannels ?? '?'}`);
     for (const problem of report.problems) say(io.stdout, `  ✗ ${problem}`);
     if (!report.ok) {
@@ -337,7 +347,6 @@ async function doctor(args: string[], io: CliIo): Promise<number> {
   for (const provider of describeExecutionProviders(runtime.availableProviders())) {
     say(io.stdout, `  ${provider.available ? '✓' : '·'} ${provider.name.padEnd(9)} ${provider.available ? 'available' : provider.hint}`);
   }
-  const checked = values['check-provider'];
   if (checked !== undefined) {
     const { runProviderCheck } = await import('./runtime/probe/doctor-check');
     const result = await runProviderCheck(runtime, checked);

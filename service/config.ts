@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { EXECUTION_PROVIDERS, type ExecutionProviderChoice } from '../core/params';
 import { DEFAULT_HOST, DEFAULT_PORT } from '../core/protocol';
 import { LOG_LEVELS, type LogLevel } from './log';
+import { GRAPH_DTYPES, type GraphDtype } from './models/graph-precision';
 import { parseAllowedHost } from './net/host-names';
 
 export interface ServiceConfig {
@@ -17,8 +18,8 @@ export interface ServiceConfig {
   modelDir: string | null;
   /** Diffusers folder whose configs and tokenizers a single-file --model uses (default: SDXL-inpaint's own). */
   modelConfigFrom: string | null;
-  /** Precision of the graphs genfill builds from PyTorch-format weights (UNet and text encoders; the VAE stays fp32). */
-  graphDtype: 'fp32' | 'fp16';
+  /** Compute precision of the graphs genfill builds (UNet and text encoders; the VAE stays fp32); auto: per provider. */
+  graphDtype: GraphDtype;
   provider: ExecutionProviderChoice;
   /** Required when binding a non-loopback address; then every /v1 route but health needs `Bearer <token>`. */
   token: string | null;
@@ -74,7 +75,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   port: DEFAULT_PORT,
   modelDir: null,
   modelConfigFrom: null,
-  graphDtype: 'fp32',
+  graphDtype: 'auto',
   provider: 'auto',
   token: null,
   allowedHosts: [],
@@ -98,7 +99,7 @@ export const CONFIG_OPTIONS: readonly ConfigOption[] = [
   { key: 'host', flag: 'host', env: 'GENFILL_HOST', kind: 'string', valueName: 'ADDR', description: 'address to bind; anything but loopback requires --token' },
   { key: 'modelDir', flag: 'model', env: 'GENFILL_MODEL', kind: 'string', valueName: 'SOURCE', description: 'SDXL inpainting model: ONNX export or diffusers folder, Hugging Face repo id (local cache), or single-file .safetensors; none = classic fill only' },
   { key: 'modelConfigFrom', flag: 'config-from', env: 'GENFILL_CONFIG_FROM', kind: 'string', valueName: 'DIR', description: 'diffusers folder whose configs a single-file --model uses (default: SDXL inpainting\'s)' },
-  { key: 'graphDtype', flag: 'graph-dtype', env: 'GENFILL_GRAPH_DTYPE', kind: 'string', valueName: 'fp32|fp16', description: 'precision of graphs genfill builds (UNet, text encoders; VAE stays fp32): fp16 halves GPU memory, fp32 for CPU' },
+  { key: 'graphDtype', flag: 'graph-dtype', env: 'GENFILL_GRAPH_DTYPE', kind: 'string', valueName: 'auto|fp32|fp16', description: 'compute precision of graphs genfill builds (UNet, text encoders; VAE stays fp32); auto: fp16 on a GPU provider (half the memory), fp32 on cpu' },
   { key: 'provider', flag: 'provider', env: 'GENFILL_PROVIDER', kind: 'string', valueName: 'NAME', description: `execution provider: ${EXECUTION_PROVIDERS.join('|')}` },
   { key: 'token', flag: 'token', env: 'GENFILL_TOKEN', kind: 'string', valueName: 'SECRET', description: 'require "Authorization: Bearer SECRET" on every /v1 route but health' },
   { key: 'allowedHosts', flag: 'allowed-host', env: 'GENFILL_ALLOWED_HOSTS', kind: 'list', valueName: 'NAME', description: 'extra accepted Host header name (repeatable; env: comma-separated)' },
@@ -127,7 +128,7 @@ const configSchema = z.strictObject({
   port: z.number().int().min(0).max(65535),
   modelDir: z.string().min(1).nullable(),
   modelConfigFrom: z.string().min(1).nullable(),
-  graphDtype: z.enum(['fp32', 'fp16']),
+  graphDtype: z.enum(GRAPH_DTYPES),
   provider: z.enum(EXECUTION_PROVIDERS),
   token: z.string().min(8, 'a token needs at least 8 characters').nullable(),
   allowedHosts: z.array(

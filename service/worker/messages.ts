@@ -7,6 +7,7 @@ import type { EngineStatus } from '../../core/protocol';
 import type { EngineProgress } from '../engine-io';
 import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { LogLevel } from '../log';
+import type { GraphDtype } from '../models/graph-precision';
 
 /** Everything the worker needs to build its engines (workerData). */
 export interface EngineSettings {
@@ -14,7 +15,7 @@ export interface EngineSettings {
   /** Configs for a single-file model (see ServiceConfig.modelConfigFrom). */
   modelConfigFrom?: string | null;
   /** Precision of graphs genfill builds (see ServiceConfig.graphDtype). */
-  graphDtype?: 'fp32' | 'fp16';
+  graphDtype?: GraphDtype;
   provider: ExecutionProviderChoice;
   lowMemory: boolean;
   batchVariations: boolean;

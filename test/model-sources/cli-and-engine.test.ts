@@ -48,8 +48,13 @@ describe.skipIf(!haveGolden)('model sources from the command line and the engine
     const run = await genfill(['doctor', '--model', GOLDEN_DIFFUSERS], { GENFILL_CACHE_DIR: cache });
     expect(run.stdout).toMatch(/Model: diffusers \(diffusers, fp32 weights\): OK/);
     expect(run.stdout).toContain(`graphs built by genfill in ${join(cache, 'graphs')}`);
-    const single = await genfill(['doctor', '--model', GOLDEN_SINGLE_FILE, '--config-from', GOLDEN_DIFFUSERS], { GENFILL_CACHE_DIR: cache });
+    // auto builds for the checked provider, else the first one auto tries here; an explicit setting is what it says.
+    expect(run.stdout).toMatch(/, computing in fp(16|32) \(VAE fp32; --graph-dtype auto for \w+\)/);
+    const single = await genfill(['doctor', '--model', GOLDEN_SINGLE_FILE, '--config-from', GOLDEN_DIFFUSERS, '--graph-dtype', 'fp16', '--check-provider', 'cpu'], { GENFILL_CACHE_DIR: cache });
     expect(single.stdout).toMatch(/Model: model\.safetensors \(single file, fp32 weights\): OK/);
+    expect(single.stdout).toMatch(/, computing in fp16 \(VAE fp32; --graph-dtype fp16\)/);
+    const onCpu = await genfill(['doctor', '--model', GOLDEN_DIFFUSERS, '--check-provider', 'cpu'], { GENFILL_CACHE_DIR: cache });
+    expect(onCpu.stdout).toMatch(/, computing in fp32 \(VAE fp32; --graph-dtype auto for cpu\)/);
     const bad = await genfill(['doctor', '--model', join(temp(), 'nothing-here')], { GENFILL_CACHE_DIR: cache });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/BROKEN\n {2}✗ model .*nothing-here does not exist/);

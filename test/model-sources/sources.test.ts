@@ -1,6 +1,6 @@
 // --model sources: an ONNX export passes through; a diffusers folder, a Hugging Face cache entry and a single file get
 // graphs built once into genfill's cache, with weights hard-linked (or copied once where linking fails).
-import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -110,9 +110,11 @@ describe.skipIf(!haveGolden)('model sources', () => {
   it('copies a weight file once where a hard link is impossible, and hard-links the copy for the other graphs', async () => {
     const target = join(temp(), 'model');
     const progress: number[] = [];
-    // Linking the source fails as across file systems; linking inside the new folder works.
+    // Linking the source fails as across file systems; linking inside the new folder works. Sources are linked by
+    // their real path (cache symlinks resolved), so compare real paths: ../shared may itself be a link.
+    const source = realpathSync(GOLDEN_SINGLE_FILE);
     const link = (from: string, to: string): void => {
-      if (from === GOLDEN_SINGLE_FILE) throw Object.assign(new Error('cross-device link'), { code: 'EXDEV' });
+      if (realpathSync(from) === source) throw Object.assign(new Error('cross-device link'), { code: 'EXDEV' });
       linkSync(from, to);
     };
     await writeGraphFolder(singleFilePlan(GOLDEN_SINGLE_FILE, { configFrom: GOLDEN_DIFFUSERS }), target, { link, onProgress: (done, total) => progress.push(done / total) });

@@ -9,6 +9,13 @@ describe('service configuration', () => {
     expect(config.port).toBe(7870);
     expect(config.modelDir).toBeNull();
     expect(config.corsOrigins).toEqual([]);
+    expect(config.graphDtype).toBe('auto');
+  });
+
+  it('--graph-dtype: auto (per provider), fp32 or fp16, from the environment or a flag', () => {
+    expect(resolveConfig({ env: { GENFILL_GRAPH_DTYPE: 'fp32' } }).graphDtype).toBe('fp32');
+    expect(resolveConfig({ env: { GENFILL_GRAPH_DTYPE: 'fp32' }, flags: { 'graph-dtype': 'fp16' } }).graphDtype).toBe('fp16');
+    expect(() => resolveConfig({ flags: { 'graph-dtype': 'bf16' } })).toThrow(/--graph-dtype \(GENFILL_GRAPH_DTYPE\).*"auto"\|"fp32"\|"fp16" \(got "bf16"\)/);
   });
 
   it('applies file < environment < flags', () => {
@@ -67,5 +74,6 @@ describe('service configuration', () => {
     expect(help).toContain('--config FILE');
     expect(help).toContain('env GENFILL_PORT, default 7870');
     expect(help).toContain('env GENFILL_HOST, default 127.0.0.1');
+    expect(help).toMatch(/--graph-dtype auto\|fp32\|fp16 .*auto: fp16 on a GPU provider.*env GENFILL_GRAPH_DTYPE, default auto/s);
   });
 });

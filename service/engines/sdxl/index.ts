@@ -8,8 +8,11 @@ import type { EngineStatus } from '../../../core/protocol';
 import type { EngineJob, EngineOutput, EngineRunContext } from '../../engine-io';
 import { EngineError } from '../../errors';
 import { inpaint } from '../../pipeline/inpaint';
+import type { ComputeType } from '../../graphs/layers';
+import type { GraphDtype } from '../../models/graph-precision';
 import { resolveModelSource } from '../../models/model-source';
 import { loadModelFolder } from '../../pipeline/model-folder';
+import type { ModelFolder } from '../../pipeline/model-folder';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
 import type { Runtime } from '../../runtime/runtime';
 import type { Engine } from '../engine';
@@ -19,8 +22,8 @@ export interface SdxlEngineOptions {
   modelDir: string;
   /** Diffusers folder whose configs a single-file model uses. */
   configFrom?: string;
-  /** Precision of graphs built from PyTorch-format weights (default fp32). */
-  graphDtype?: 'fp32' | 'fp16';
+  /** Compute precision of graphs genfill builds (default auto: fp16 on a GPU provider, fp32 on cpu). */
+  graphDtype?: GraphDtype;
   provider: ExecutionProviderChoice;
   /** Release text-encoder sessions after encoding, recreate when needed. */
   lowMemory: boolean;
@@ -40,18 +43,22 @@ export function createSdxlEngine(options: SdxlEngineOptions): Engine {
   const log = options.log ?? (() => undefined);
   let status: EngineStatus = { name: 'sdxl', state: 'loading', model: options.modelDir, provider: null, dtype: null, reason: null, identity: null };
   let disposed = false;
-  // A diffusers folder, HF repo id or single file becomes an optimum-layout folder first (graphs built once, cached).
+  // A diffusers folder, HF repo id or single file becomes an optimum-layout folder first (graphs built once per
+  // compute precision, cached); the provider loop asks for the precision its provider runs best.
+  const folders = new Map<ComputeType, Promise<ModelFolder>>();
+  const folderFor = (compute: ComputeType): Promise<ModelFolder> => {
+    let folder = folders.get(compute);
+    if (folder === undefined) {
+      folder = resolveModelSource(options.modelDir, { configFrom: options.configFrom, compute, log: (line) => log(`sdxl: ${line}`) }).then((resolved) => {
+        status = { ...status, identity: resolved.identity };
+        return loadModelFolder(resolved.dir);
+      });
+      folders.set(compute, folder);
+    }
+    return folder;
+  };
   const loading: Promise<SdxlModels> = Promise.resolve()
-    .then(() => resolveModelSource(options.modelDir, {
-      configFrom: options.configFrom,
-      compute: options.graphDtype === 'fp16' ? 'float16' : 'float32',
-      log: (line) => log(`sdxl: ${line}`),
-    }))
-    .then((resolved) => {
-      status = { ...status, identity: resolved.identity };
-      return loadModelFolder(resolved.dir);
-    })
-    .then((folder) => loadOnFirstWorkingProvider(options.runtime, folder, options.provider, options.lowMemory, log))
+    .then(() => loadOnFirstWorkingProvider(options.runtime, { graphDtype: options.graphDtype ?? 'auto', folderFor }, options.provider, options.lowMemory, log))
     .then(({ models, providerCheck }) => {
       status = { ...status, state: 'ready', provider: models.provider, dtype: models.dtype, ...(providerCheck === null ? {} : { providerCheck }) };
       log(`sdxl: ready on ${models.provider} (${models.dtype})`);

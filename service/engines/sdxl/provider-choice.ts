@@ -2,10 +2,15 @@
  * Loading the SDXL model on the first provider that works: each GPU provider passes the self-test first (a wrong
  * provider is refused before the model loads; the known WebGPU conv bug gets its workaround), and `auto` moves on
  * from a provider that is refused or fails to load. A load that fails releases what it opened before the next try.
+ * The graphs' compute precision can depend on the provider (`--graph-dtype auto`), so each try asks for the model
+ * folder built for its precision.
  */
 import type { ExecutionProviderChoice } from '../../../core/params';
 import { EngineError } from '../../errors';
 import { convNodesFedByInFile } from '../../graphs/input-conv';
+import type { ComputeType } from '../../graphs/layers';
+import { graphCompute } from '../../models/graph-precision';
+import type { GraphDtype } from '../../models/graph-precision';
 import type { ModelFolder } from '../../pipeline/model-folder';
 import { loadSdxlModels } from '../../pipeline/sdxl-models';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
@@ -14,6 +19,12 @@ import type { ProviderVerdict } from '../../runtime/probe/provider-check';
 import { providerCandidates, providerProblem } from '../../runtime/providers';
 import type { ProviderName, Runtime } from '../../runtime/runtime';
 import { ProviderError } from '../../runtime/session';
+
+/** The model's graph precision setting, and its folder for a compute precision (an ONNX export: itself, whatever the precision). */
+export interface ModelFolders {
+  graphDtype: GraphDtype;
+  folderFor(compute: ComputeType): Promise<ModelFolder>;
+}
 
 export interface LoadedModels {
   models: SdxlModels;
@@ -52,7 +63,7 @@ async function loadOn(runtime: Runtime, folder: ModelFolder, provider: ProviderN
 
 export async function loadOnFirstWorkingProvider(
   runtime: Runtime,
-  folder: ModelFolder,
+  folders: ModelFolders,
   choice: ExecutionProviderChoice,
   lowMemory: boolean,
   log: (line: string) => void,
@@ -61,6 +72,8 @@ export async function loadOnFirstWorkingProvider(
   if (choice !== 'auto' && !available.includes(choice)) throw new EngineError(providerProblem(choice));
   let lastError: unknown = null;
   for (const provider of providerCandidates(choice, available)) {
+    // Before the self-test, and as it is: a source that cannot be read fails here, without probing a GPU.
+    const folder = await folders.folderFor(graphCompute(folders.graphDtype, provider));
     try {
       log(`sdxl: loading ${folder.dir} on ${provider}`);
       return await loadOn(runtime, folder, provider, lowMemory, log);

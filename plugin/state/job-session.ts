@@ -100,6 +100,11 @@ export class JobSession {
         mask: capture.mask,
       });
       jobId = created.id;
+      if (generation !== this.#generation) {
+        // The panel closed while the upload was in flight: nobody is left to insert this job's results.
+        void client.cancel(jobId).catch(() => undefined);
+        return;
+      }
       this.#cell.set({ job: { phase: 'running', jobId, state: 'queued', position: created.position, engine: null, progress: null, previewUrl: null, cancelling: false } });
     } catch (error) {
       return this.#serviceFailure(error);

@@ -289,6 +289,18 @@ describe('generate → insert', () => {
     expect(client.log.filter((l) => l.startsWith('cancel '))).toHaveLength(1);
   });
 
+  it('closing the panel while the upload is in flight cancels the job it created, and follows nothing', async () => {
+    const client = new FakeServiceClient();
+    const { store } = make({ client });
+    await store.start();
+    client.onRequest = () => {
+      if (client.log.at(-1) === 'createJob') store.dispose();
+    };
+    await store.generate();
+    expect(client.log.filter((l) => l.startsWith('cancel '))).toEqual(['cancel job1']);
+    expect(client.log).not.toContain('job');
+  });
+
   it('shows the service error when the job fails, document unchanged', async () => {
     const client = new FakeServiceClient();
     client.outcome = 'failed';

@@ -48,4 +48,13 @@ describe('widget state for property-reading hosts', () => {
     // …and the attributes agree.
     expect([button.hasAttribute('disabled'), checkbox.hasAttribute('checked'), items[0].hasAttribute('selected')]).toEqual([false, false, true]);
   });
+
+  it('leaves unset text attributes alone: no title or placeholder of "false"', () => {
+    const { container, rerender } = render(<Button title="Insert" onClick={() => undefined}>Go</Button>);
+    const button = container.querySelector('sp-button') as Widget;
+    expect(button.getAttribute('title')).toBe('Insert');
+    rerender(<Button onClick={() => undefined}>Go</Button>);
+    expect(button.hasAttribute('title')).toBe(false);
+    expect(button.title).toBe('');
+  });
 });

@@ -31,17 +31,19 @@ export type WidgetAttributes = Record<string, string | number | boolean | undefi
  * itself is not given these props, so there is one writer.
  */
 export function useWidgetAttributes(ref: RefObject<HTMLElement | null>, attributes: WidgetAttributes): void {
-  // JSON drops undefined values, so they become false (absent) first: a removed attribute must be removed.
-  const key = JSON.stringify(Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value ?? false])));
+  // JSON drops undefined values, so they become null first: an attribute that was set and is now undefined must go.
+  const key = JSON.stringify(Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, value ?? null])));
   useLayoutEffect(() => {
     const element = ref.current;
     if (!element) return;
-    for (const [name, value] of Object.entries(JSON.parse(key) as WidgetAttributes)) {
-      if (typeof value === 'boolean' || value === undefined || value === null) {
-        const on = value === true;
-        if (on) element.setAttribute(name, '');
+    for (const [name, value] of Object.entries(JSON.parse(key) as Record<string, string | number | boolean | null>)) {
+      if (value === null) {
+        // Unset: no attribute, and no property write (a `title` or `placeholder` property would show "false").
+        element.removeAttribute(name);
+      } else if (typeof value === 'boolean') {
+        if (value) element.setAttribute(name, '');
         else element.removeAttribute(name);
-        if (name in element) (element as unknown as Record<string, unknown>)[name] = on;
+        if (name in element) (element as unknown as Record<string, unknown>)[name] = value;
       } else {
         element.setAttribute(name, String(value));
       }

@@ -175,14 +175,18 @@ export class PhotoshopHost implements Host {
 
   /** The selection as 8-bit gray (255 = selected) over `crop`, at crop size or at `target` size. */
   async #readSelection(documentID: number, crop: Rect, target: Size | null): Promise<RawImage> {
-    const { imageData, sourceBounds } = await this.#ps.imaging.getSelection({
+    const selection = await this.#ps.imaging.getSelection({
       documentID,
       sourceBounds: boundsOf(crop),
       ...(target ? { targetSize: target } : {}),
     });
+    const { imageData, sourceBounds } = selection;
+    // getPixels says which pyramid level its bounds are in; getSelection's typings do not, but with targetSize it may
+    // answer from a level too (undocumented), so honour one if it comes.
+    const level = (selection as { level?: number }).level ?? 0;
     try {
       const data = toUint8(await imageData.getData({ chunky: true }));
-      return placeTrimmed(data, imageData, 1, sourceBounds, 0, crop, target ?? crop);
+      return placeTrimmed(data, imageData, 1, sourceBounds, level, crop, target ?? crop);
     } finally {
       await imageData.dispose();
     }
@@ -308,8 +312,8 @@ export class PhotoshopHost implements Host {
   /**
    * Downscaled transfer: Photoshop resamples the layer and its linked mask up to the crop (no per-pixel JS over a
    * large crop), with the interpolation meant for enlarging rather than the user's preference (which may be Nearest
-   * Neighbor). scale() anchors at the layer's pixel bounds, which start later than the crop where the result is
-   * transparent, so the layer is moved back by what the anchor shifted.
+   * Neighbor). Where scale() anchors (pixel bounds, maybe clipped by the mask) is not documented, so the layer is then
+   * moved to where its content belongs: the same bounds read before and after, the content's corner scaled from the crop.
    */
   async #scaleToCrop(layer: PsLayer, capture: InsertTarget): Promise<void> {
     const { crop, transfer } = capture.plan;
@@ -319,8 +323,9 @@ export class PhotoshopHost implements Host {
     const sy = crop.height / transfer.height;
     const { AnchorPosition, InterpolationMethod } = this.#ps.constants;
     await layer.scale(sx * 100, sy * 100, AnchorPosition.TOPLEFT, { interpolation: InterpolationMethod.BICUBICSMOOTHER });
-    const dx = Math.round((before.left - crop.x) * (sx - 1));
-    const dy = Math.round((before.top - crop.y) * (sy - 1));
+    const after = layer.boundsNoEffects;
+    const dx = Math.round(crop.x + (before.left - crop.x) * sx - after.left);
+    const dy = Math.round(crop.y + (before.top - crop.y) * sy - after.top);
     if (dx !== 0 || dy !== 0) await layer.translate(dx, dy);
   }
 

@@ -17,6 +17,7 @@ import type { Logger } from '../log';
 import type { CancelFlag } from './cancel-flag';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
 import { spawnWorker, workerEntryUrl } from './spawn';
+import { transferList } from './transfer-list';
 
 
 export interface RunOptions {
@@ -109,8 +110,9 @@ export class EngineWorkerHost implements EngineRunner {
       this.#pending = { runId, options, resolve, reject };
       const message: HostMessage = { type: 'run', runId, engine, job, cancelFlag: options.cancel.buffer };
       // The crop's buffers move to the worker (the caller does not reuse them); views on shared pool memory are
-      // copied instead, since transferring would detach their neighbours.
-      const transfer = [job.image.data, job.mask.data].filter(ownsItsBuffer).map((bytes) => bytes.buffer as ArrayBuffer);
+      // copied instead, since transferring would detach their neighbours; so are buffers native code made
+      // (sharp's output: see transfer-list.ts).
+      const transfer = transferList([job.image.data, job.mask.data].filter(ownsItsBuffer));
       worker.postMessage(message, transfer);
     });
   }

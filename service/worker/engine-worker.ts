@@ -13,6 +13,7 @@ import { inpaintRegion } from '../jobs/region';
 import { CancelFlag } from './cancel-flag';
 import { createEngines, isEngine, type EngineSlot } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
+import { transferList } from './transfer-list';
 
 const STATUS_POLL_MS = 250;
 
@@ -78,12 +79,13 @@ async function run(message: Extract<HostMessage, { type: 'run' }>): Promise<void
       return;
     }
     const rgb = ownedCopy(progress.preview.rgb);
-    post({ type: 'progress', runId, progress: { ...progress, preview: { ...progress.preview, rgb } } }, [rgb.buffer as ArrayBuffer]);
+    post({ type: 'progress', runId, progress: { ...progress, preview: { ...progress.preview, rgb } } }, transferList([rgb]));
   };
   try {
     const output = await inpaintRegion(engineNamed, message.engine, message.job, { onProgress, isCancelled: () => flag.cancelled });
-    // The results are this run's own buffers (fresh composites): they move to the main thread.
-    post({ type: 'done', runId, output }, output.results.map((result) => result.pixels.data.buffer as ArrayBuffer));
+    // The results are this run's own buffers (fresh composites): they move to the main thread unless native code
+    // made them (then they are copied; see transfer-list.ts).
+    post({ type: 'done', runId, output }, transferList(output.results.map((result) => result.pixels.data)));
   } catch (error) {
     post({ type: 'failed', runId, failure: toFailure(flag.cancelled && !(error instanceof EngineError) ? new CancelledError() : error) });
   } finally {

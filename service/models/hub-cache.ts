@@ -15,6 +15,8 @@ import { join } from 'node:path';
 /** `org/name`, as the hub spells repo ids; a path (with a leading `.`, `/`, `~` or a drive letter) never matches. */
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
+const COMMIT = /^[0-9a-f]{40}$/;
+
 export function isRepoId(text: string): boolean {
   return REPO_ID.test(text) && !text.includes('..');
 }
@@ -43,12 +45,15 @@ export function findCachedSnapshot(
 ): string | undefined {
   const repoDir = repoCacheDir(repoId, options.cacheDir ?? hubCacheDir());
   const revision = options.revision ?? 'main';
+  if (revision.split('/').includes('..')) return undefined;
   let commit = revision;
   try {
     commit = readFileSync(join(repoDir, 'refs', revision), 'utf8').trim();
   } catch {
     // Not a ref name: the revision may itself be a commit hash.
   }
+  // A ref file holds a commit hash; anything else (a damaged or planted file) must not become a path.
+  if (!COMMIT.test(commit)) return undefined;
   const snapshot = join(repoDir, 'snapshots', commit);
   try {
     return statSync(snapshot).isDirectory() ? snapshot : undefined;

@@ -68,15 +68,27 @@ function inpaintingChannels(label: string, channels: number): void {
 function componentFiles(dir: string, component: WeightComponent, variant: Variant): SafetensorsFile[] {
   const folder = join(dir, component);
   const base = component.startsWith('text_encoder') ? 'model' : 'diffusion_pytorch_model';
-  const names = variant === 'fp16' ? [`${base}.fp16`, base] : [base, `${base}.fp16`];
-  for (const name of names) {
-    if (existsSync(join(folder, `${name}.safetensors`))) return [readSafetensors(join(folder, `${name}.safetensors`))];
-    const index = join(folder, `${name}.safetensors.index.json`);
+  // diffusers/transformers put the variant before the last extension: x.fp16.safetensors, x.safetensors.index.fp16.json.
+  const candidates = [
+    { file: `${base}.safetensors`, index: `${base}.safetensors.index.json` },
+    { file: `${base}.fp16.safetensors`, index: `${base}.safetensors.index.fp16.json` },
+  ];
+  if (variant === 'fp16') candidates.reverse();
+  for (const { file, index: indexName } of candidates) {
+    if (existsSync(join(folder, file))) return [readSafetensors(join(folder, file))];
+    const index = join(folder, indexName);
     if (existsSync(index)) {
       const map = readJson(index).weight_map;
       if (typeof map !== 'object' || map === null) throw new ModelSourceError(`${index}: no "weight_map"`);
-      const shards = [...new Set(Object.values(map as Record<string, string>))];
-      return shards.map((shard) => readSafetensors(join(folder, shard)));
+      const shards = new Set<string>();
+      for (const [tensor, shard] of Object.entries(map as Record<string, unknown>)) {
+        // The index comes from the repo: a shard must be a .safetensors file beside it, never a path elsewhere.
+        if (typeof shard !== 'string' || basename(shard) !== shard || !shard.endsWith('.safetensors')) {
+          throw new ModelSourceError(`${index}: "weight_map" puts ${tensor} in ${JSON.stringify(shard).slice(0, 80)}, not a .safetensors file in ${folder}`);
+        }
+        shards.add(shard);
+      }
+      return [...shards].map((shard) => readSafetensors(join(folder, shard)));
     }
   }
   const present = existsSync(folder) ? readdirSync(folder) : [];

@@ -19,15 +19,20 @@ describe('hub cache layout', () => {
   });
 
   it('finds a snapshot through refs/main or by commit hash, and nothing else', () => {
+    const abc123 = 'abc123'.padEnd(40, '0');
     const cache = mkdtempSync(join(tmpdir(), 'genfill-hub-'));
     const repo = repoCacheDir('org/model', cache);
     expect(repo).toBe(join(cache, 'models--org--model'));
     mkdirSync(join(repo, 'refs'), { recursive: true });
-    mkdirSync(join(repo, 'snapshots', 'abc123'), { recursive: true });
-    writeFileSync(join(repo, 'refs', 'main'), 'abc123\n');
-    expect(findCachedSnapshot('org/model', { cacheDir: cache })).toBe(join(repo, 'snapshots', 'abc123'));
-    expect(findCachedSnapshot('org/model', { cacheDir: cache, revision: 'abc123' })).toBe(join(repo, 'snapshots', 'abc123'));
+    mkdirSync(join(repo, 'snapshots', abc123), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), `${abc123}\n`);
+    writeFileSync(join(repo, 'refs', 'bad'), '../../../etc\n');
+    expect(findCachedSnapshot('org/model', { cacheDir: cache })).toBe(join(repo, 'snapshots', abc123));
+    expect(findCachedSnapshot('org/model', { cacheDir: cache, revision: abc123 })).toBe(join(repo, 'snapshots', abc123));
     expect(findCachedSnapshot('org/model', { cacheDir: cache, revision: 'dev' })).toBeUndefined();
     expect(findCachedSnapshot('org/other', { cacheDir: cache })).toBeUndefined();
+    // A ref that does not hold a commit hash, or a revision that climbs out of refs/, finds nothing.
+    expect(findCachedSnapshot('org/model', { cacheDir: cache, revision: 'bad' })).toBeUndefined();
+    expect(findCachedSnapshot('org/model', { cacheDir: cache, revision: '../refs/main' })).toBeUndefined();
   });
 });

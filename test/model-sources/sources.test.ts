@@ -15,11 +15,14 @@ import { tempDirs } from '../graphs/temp-dirs';
 if (!haveGolden) console.warn(GOLDEN_SKIP_MESSAGE);
 const temp = tempDirs('genfill-sources');
 
+/** A snapshot's commit hash, as refs/main holds it. */
+const COMMIT = 'c0ffee'.padEnd(40, '0');
+
 /** Copies the golden diffusers folder into a fake HF cache: files in blobs/, snapshot entries symlinked to them. */
 function fakeHubCache(): string {
   const cache = temp();
   const repo = join(cache, 'models--org--tiny-inpaint');
-  const snapshot = join(repo, 'snapshots', 'c0ffee');
+  const snapshot = join(repo, 'snapshots', COMMIT);
   mkdirSync(join(repo, 'blobs'), { recursive: true });
   mkdirSync(join(repo, 'refs'), { recursive: true });
   cpSync(GOLDEN_DIFFUSERS, join(repo, 'staging'), { recursive: true });
@@ -40,7 +43,7 @@ function fakeHubCache(): string {
   };
   walk(join(repo, 'staging'));
   rmSync(join(repo, 'staging'), { recursive: true });
-  writeFileSync(join(repo, 'refs', 'main'), 'c0ffee');
+  writeFileSync(join(repo, 'refs', 'main'), COMMIT);
   return cache;
 }
 
@@ -97,11 +100,11 @@ describe.skipIf(!haveGolden)('model sources', () => {
     const hub = temp();
     const repo = join(hub, 'models--someone--tiny-finetune');
     mkdirSync(join(repo, 'blobs'), { recursive: true });
-    mkdirSync(join(repo, 'snapshots', 'abc'), { recursive: true });
+    mkdirSync(join(repo, 'snapshots', COMMIT), { recursive: true });
     mkdirSync(join(repo, 'refs'));
     cpSync(GOLDEN_SINGLE_FILE, join(repo, 'blobs', 'sha'));
-    symlinkSync('../../blobs/sha', join(repo, 'snapshots', 'abc', 'finetune.safetensors'));
-    writeFileSync(join(repo, 'refs', 'main'), 'abc');
+    symlinkSync('../../blobs/sha', join(repo, 'snapshots', COMMIT, 'finetune.safetensors'));
+    writeFileSync(join(repo, 'refs', 'main'), COMMIT);
     const resolved = await resolveModelSource('someone/tiny-finetune', { cacheDir: temp(), configFrom: GOLDEN_DIFFUSERS, env: { HF_HUB_CACHE: hub } });
     expect(resolved.identity).toEqual({ name: 'someone/tiny-finetune/finetune.safetensors', format: 'single-file', weights: 'fp32' });
     expect(inode(join(resolved.dir, 'unet', 'finetune.safetensors'))).toBe(inode(join(repo, 'blobs', 'sha')));
@@ -145,6 +148,24 @@ describe.skipIf(!haveGolden)('model sources', () => {
     } finally {
       await session.release();
     }
+  });
+
+  it('reads sharded fp16 weights through diffusers\' variant index name, and refuses a shard outside the folder', () => {
+    const dir = join(temp(), 'sharded');
+    const shard = 'diffusion_pytorch_model.fp16-00001-of-00001.safetensors';
+    const fp16 = join(GOLDEN_DIFFUSERS, 'unet', 'diffusion_pytorch_model.fp16.safetensors');
+    const names = Object.keys(JSON.parse(readFileSync(fp16).subarray(8, 8 + Number(readFileSync(fp16).readBigUInt64LE(0))).toString('utf8')) as object).filter((n) => n !== '__metadata__');
+    const index = (to: string): string => JSON.stringify({ weight_map: Object.fromEntries(names.map((n) => [n, to])) });
+    linkedDiffusersCopy(GOLDEN_DIFFUSERS, dir, (target) => {
+      for (const file of readdirSync(join(target, 'unet'))) if (file.endsWith('.safetensors')) rmSync(join(target, 'unet', file));
+      symlinkSync(fp16, join(target, 'unet', shard));
+      writeFileSync(join(target, 'unet', 'diffusion_pytorch_model.safetensors.index.fp16.json'), index(shard));
+    });
+    // Only the shard holds UNet weights now: the plan finds them through the index (fp16 UNet, fp32 elsewhere).
+    expect(diffusersPlan(dir, { variant: 'fp16' }).identity.weights).toBe('fp16+fp32');
+
+    writeFileSync(join(dir, 'unet', 'diffusion_pytorch_model.safetensors.index.fp16.json'), index('../text_encoder/model.safetensors'));
+    expect(() => diffusersPlan(dir, { variant: 'fp16' })).toThrow(/index\.fp16\.json: "weight_map" puts .* in "\.\.\/text_encoder\/model\.safetensors", not a \.safetensors file in/);
   });
 
   it('gives a single file the bundled CLIP tokenizers when no --config-from has them', async () => {

@@ -18,6 +18,7 @@ import { decodeCropInputs } from '../jobs/inputs';
 import type { Job } from '../jobs/job';
 import { checkDenoisingSteps } from '../jobs/params';
 import type { JobQueue } from '../jobs/queue';
+import { sdxlStrength } from '../jobs/remove';
 import type { ResultEncodings } from '../jobs/result-encodings';
 import type { Logger } from '../log';
 import type { EngineRunner } from '../worker/engine-host';
@@ -117,7 +118,7 @@ export function jobRoutes({ queue, runner, events, encodings, log, uploadLimits 
       }
       const { params } = upload;
       const engine = chooseEngine(params, runner.engineStatuses());
-      if (engine === 'sdxl') checkDenoisingSteps(params);
+      if (engine === 'sdxl') checkDenoisingSteps({ steps: params.steps, strength: sdxlStrength(params, engine) });
       const inputs = await decodeCropInputs(upload.image, upload.mask, params);
       // A client that closed its connection after the upload would never learn the job's id: make none. A close that
       // is already in the kernel is read in the next poll phase (libuv stops reading after a short read), so wait

@@ -24,6 +24,11 @@ export function removesWithSdxl(request: EngineRequest, engine: EngineName): boo
   return engine === 'sdxl' && isRemoval(request);
 }
 
+/** The strength SDXL runs this job at: a removal repaints at REMOVE_STRENGTH whatever `params.strength` says. */
+export function sdxlStrength(request: EngineRequest & { strength: number }, engine: EngineName): number {
+  return removesWithSdxl(request, engine) ? REMOVE_STRENGTH : request.strength;
+}
+
 /** Runs the classic prefill (one fill, the first seed), then SDXL for every variation over it. */
 export async function prefillThenRepaint(classic: Engine, sdxl: Engine, job: EngineJob, context: EngineRunContext): Promise<EngineOutput> {
   let prefill: EngineOutput;

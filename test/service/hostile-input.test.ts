@@ -137,6 +137,14 @@ describe('hostile input (issue #13)', () => {
       expect(error.message).toMatch(/params\.steps/);
       expect(error.message).toMatch(/params\.strength/);
       expect((await postJob(sdxl.url, rawJobForm(crop, { engine: 'sdxl', steps: 4, strength: 0.25, variations: 1 }))).status).toBe(202);
+      // A removal repaints at REMOVE_STRENGTH (0.7), whatever params.strength says: that is the strength checked.
+      const removal = { engine: 'auto', prompt: '', emptyPrompt: 'remove', variations: 1 } as const;
+      const tooFew = await postJob(sdxl.url, rawJobForm(crop, { ...removal, steps: 1, strength: 1 }));
+      expect(tooFew.status).toBe(400);
+      const tooFewError = await errorOf(tooFew);
+      expect(tooFewError.message).toMatch(/params\.steps/);
+      expect(tooFewError.message).toMatch(/params\.strength/);
+      expect((await postJob(sdxl.url, rawJobForm(crop, { ...removal, steps: 3, strength: 0.1 }))).status).toBe(202);
     } finally {
       await sdxl.close();
     }

@@ -74,7 +74,13 @@ export class ModelSession {
       const providerWords = /provider|cuda|tensorrt|dml|directml|coreml|webgpu|\.so|\.dll|dylib/i.test(message);
       throw new ProviderError(providerWords ? providerProblem(options.provider, error) : loadProblem, { cause: error });
     }
-    return new ModelSession(session, options.label, options.provider);
+    try {
+      return new ModelSession(session, options.label, options.provider);
+    } catch (error) {
+      // A graph whose inputs/outputs we refuse must not keep its (possibly multi-GB) session alive.
+      await session.release();
+      throw error;
+    }
   }
 
   input(name: string): ValueSpec {

@@ -86,3 +86,22 @@ describe('ModelSession', () => {
     );
   });
 });
+
+describe('ModelSession.create with a graph it refuses', () => {
+  it('releases the session it opened before throwing', async () => {
+    let released = 0;
+    const refused: Runtime = {
+      availableProviders: () => ['cpu'],
+      createSession: async () => ({
+        inputs: [{ name: 'sample', type: '', shape: [] }],
+        outputs: [],
+        run: () => Promise.reject(new Error('not reached')),
+        release: async () => {
+          released++;
+        },
+      }),
+    };
+    await expect(ModelSession.create(refused, 'unet/model.onnx', { provider: 'cpu', label: 'unet' })).rejects.toThrow(/unet: input "sample" is not a tensor/);
+    expect(released).toBe(1);
+  });
+});

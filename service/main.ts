@@ -121,10 +121,13 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
   const close = () =>
     (closing ??= (async () => {
       log.info('shutting down: new jobs are refused, the running one may finish', { graceSeconds: resolved.shutdownGraceSeconds });
-      // Only jobs still open at shutdown have clients polling for their end.
-      const { running, queued } = queue.status();
+      // Clients may still poll for a job that ends during shutdown (it was running or queued) or that ended less
+      // than drainSeconds before the signal (its poller has not been back yet); a job that ended earlier was fetched.
+      const drainMs = resolved.drainSeconds * 1000;
+      const recentSince = Date.now() - drainMs;
       await queue.shutdown(resolved.shutdownGraceSeconds * 1000);
-      if (resolved.drainSeconds > 0 && (running !== null || queued > 0)) {
+      const lastFinished = queue.lastFinishedAt();
+      if (drainMs > 0 && lastFinished && lastFinished.getTime() >= recentSince) {
         log.info('answering GETs a little longer so clients fetch finished jobs', { drainSeconds: resolved.drainSeconds });
         await sleep(resolved.drainSeconds * 1000);
       }

@@ -73,6 +73,13 @@ export class JobQueue {
     return { running: this.#running?.id ?? null, queued: this.#waiting.length, capacity: this.#options.capacity };
   }
 
+  /** When the latest retained job ended; null when none has. */
+  lastFinishedAt(): Date | null {
+    let latest: Date | null = null;
+    for (const job of this.#jobs.values()) if (job.finishedAt && (!latest || job.finishedAt > latest)) latest = job.finishedAt;
+    return latest;
+  }
+
   /** Refuses early (before decoding uploads) when the queue cannot take another job. */
   assertAccepting(): void {
     if (this.#closed) throw new GenfillError('engine_unavailable', 'the service is shutting down');

@@ -161,6 +161,25 @@ describe('graceful shutdown', () => {
     expect(service.lines.some((l) => l.includes('drainSeconds=3'))).toBe(true);
   });
 
+  it('keeps answering GETs for a job that finished just before the signal; not when no job finished lately', async () => {
+    const service = await startTestService({ drainSeconds: 3 });
+    const finished = await submit(service.url, rawJobForm(crop, { steps: 1, variations: 1 }));
+    await waitForJob(service.url, finished.id);
+    const closed = service.close();
+    // The poller comes back after the signal and still finds the job and its result.
+    const job = await fetch(service.url + ROUTES.job(finished.id), { headers: { Connection: 'close' } });
+    expect(job.status).toBe(200);
+    const result = await fetch(service.url + ROUTES.result(finished.id, 0) + '?format=raw', { headers: { Connection: 'close' } });
+    expect(result.status).toBe(200);
+    expect((await result.arrayBuffer()).byteLength).toBe(crop.width * crop.height * 4);
+    await closed;
+    expect(service.lines.some((l) => l.includes('drainSeconds=3'))).toBe(true);
+
+    const idle = await startTestService({ drainSeconds: 3 });
+    await idle.close();
+    expect(idle.lines.some((l) => l.includes('drainSeconds='))).toBe(false);
+  });
+
   it('cancels the running job when the grace period is over', async () => {
     const service = await startTestService({ shutdownGraceSeconds: 0 });
     const running = await submit(service.url, rawJobForm(crop, { prompt: 'slow', steps: 100, variations: 1 }));

@@ -1,6 +1,6 @@
 // --graph-dtype auto|fp32|fp16: which compute precision the built graphs get, decided per provider inside the
 // provider loop (fake GPU providers, the golden kit's diffusers folder); an ONNX export is loaded as it is.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineStatus } from '../../core/protocol';
@@ -68,6 +68,13 @@ describe.skipIf(!haveGolden || !tokenizerFilesAvailable())('the sdxl engine buil
     const [onGpu, onCpu] = loaded.map((l) => l.split(' on ')[0]);
     expect(onGpu).not.toBe(onCpu);
     for (const dir of [onGpu, onCpu]) expect(existsSync(join(dir, 'unet', 'model.onnx'))).toBe(true);
+  });
+
+  it('a provider the self-test refuses costs no graph folder: only the fp32 one for cpu is built', async () => {
+    const { status, loaded } = await load(new FakeRuntime({ cuda: { wrongOutputs: ['attention'] } }), { provider: 'auto' });
+    expect(status).toMatchObject({ state: 'ready', provider: 'cpu', dtype: 'fp32' });
+    expect(loaded).toEqual([expect.stringMatching(/ on cpu$/)]);
+    expect(readdirSync(join(cache, 'graphs')).filter((d) => !d.startsWith('.'))).toHaveLength(1);
   });
 
   it('explicit settings are respected: fp32 on a GPU provider, fp16 on cpu', async () => {

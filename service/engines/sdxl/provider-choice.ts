@@ -45,11 +45,15 @@ async function verdictFor(runtime: Runtime, provider: ProviderName): Promise<Pro
   }
 }
 
-async function loadOn(runtime: Runtime, folder: ModelFolder, provider: ProviderName, lowMemory: boolean, log: (line: string) => void): Promise<LoadedModels> {
-  if (provider === 'cpu') return { models: await loadSdxlModels(runtime, folder, provider, lowMemory), providerCheck: null };
-  const verdict = await verdictFor(runtime, provider);
-  log(`sdxl: ${verdict.summary}`);
-  if (verdict.kind === 'refused') throw new ProviderError(verdict.summary);
+async function loadOn(
+  runtime: Runtime,
+  folder: ModelFolder,
+  provider: ProviderName,
+  verdict: ProviderVerdict | null,
+  lowMemory: boolean,
+  log: (line: string) => void,
+): Promise<LoadedModels> {
+  if (verdict === null) return { models: await loadSdxlModels(runtime, folder, provider, lowMemory), providerCheck: null };
   let unetCpuNodes: string[] = [];
   if (verdict.kind === 'workaround') {
     unetCpuNodes = await convNodesFedByInFile(folder.graphPath('unet'), 'sample');
@@ -72,11 +76,18 @@ export async function loadOnFirstWorkingProvider(
   if (choice !== 'auto' && !available.includes(choice)) throw new EngineError(providerProblem(choice));
   let lastError: unknown = null;
   for (const provider of providerCandidates(choice, available)) {
-    // Before the self-test, and as it is: a source that cannot be read fails here, without probing a GPU.
-    const folder = await folders.folderFor(graphCompute(folders.graphDtype, provider));
     try {
+      // The self-test first (milliseconds): a refused provider costs no graph folder, which may mean a copy of the
+      // weights where they cannot be hard-linked.
+      const verdict = provider === 'cpu' ? null : await verdictFor(runtime, provider);
+      if (verdict) {
+        log(`sdxl: ${verdict.summary}`);
+        if (verdict.kind === 'refused') throw new ProviderError(verdict.summary);
+      }
+      // A source that cannot be read fails here with its own error (not a ProviderError), so `auto` stops.
+      const folder = await folders.folderFor(graphCompute(folders.graphDtype, provider));
       log(`sdxl: loading ${folder.dir} on ${provider}`);
-      return await loadOn(runtime, folder, provider, lowMemory, log);
+      return await loadOn(runtime, folder, provider, verdict, lowMemory, log);
     } catch (error) {
       lastError = error;
       // `auto` moves on from a GPU provider that does not work here; anything else (a 4-channel UNet, a bad

@@ -15,8 +15,12 @@ export interface ResultEncodingsOptions {
   encode?: DisplayEncoder;
   /** Encodes running at once, over all results (each holds its result's pixels and its output). */
   maxConcurrent: number;
-  /** Encodings kept per job (full size, thumbnails, …); past it the oldest is dropped. */
-  maxPerJob: number;
+  /**
+   * Encodings kept per job: `perResult` for each of its results (a panel shows every variation's thumbnail and
+   * fetches a PNG of each), at least `minPerJob`; past it the least recently used is dropped.
+   */
+  perResult: number;
+  minPerJob: number;
   /** Bytes the job's encodings now hold more (or, negative, less): the retention budget counts them. */
   onHeldBytes(job: Job, delta: number): void;
 }
@@ -27,7 +31,7 @@ interface Entry {
   bytes: number;
 }
 
-export const DEFAULT_ENCODINGS = { maxConcurrent: 2, maxPerJob: 4 } as const;
+export const DEFAULT_ENCODINGS = { maxConcurrent: 2, perResult: 2, minPerJob: 4 } as const;
 
 export class ResultEncodings {
   readonly #options: ResultEncodingsOptions;
@@ -47,7 +51,12 @@ export class ResultEncodings {
     if (!entries) this.#byJob.set(job, (entries = new Map()));
     const key = `${index}/${format}/${maxSide ?? 'full'}`;
     const cached = entries.get(key);
-    if (cached) return cached.encoded;
+    if (cached) {
+      // Most recently used last (a Map keeps insertion order): eviction takes the front.
+      entries.delete(key);
+      entries.set(key, cached);
+      return cached.encoded;
+    }
 
     const pixels = job.results[index].pixels;
     const entry: Entry = { encoded: this.#limited(() => this.#encode(pixels, format, maxSide)), bytes: 0 };
@@ -67,8 +76,9 @@ export class ResultEncodings {
   }
 
   #evictBeyond(job: Job, entries: Map<string, Entry>): void {
+    const cap = Math.max(this.#options.minPerJob, this.#options.perResult * job.results.length);
     for (const [key, entry] of entries) {
-      if (entries.size <= this.#options.maxPerJob) return;
+      if (entries.size <= cap) return;
       entries.delete(key);
       if (entry.bytes > 0) this.#options.onHeldBytes(job, -entry.bytes);
     }

@@ -30,7 +30,7 @@ const RESULT_BYTES = 16 * 16 * 4;
 function setUp(options: { retainedBytes?: number } = {}) {
   const runner = new ManualRunner();
   const queue = new JobQueue({ runner, capacity: 4, retentionSeconds: 60, retainedBytes: options.retainedBytes ?? 2 ** 30, log: silentLogger });
-  const submit = (seed = 1): Job => queue.get(queue.submit(resolveParams({ prompt: 'x', steps: 2, variations: 1, seed }), 'classic', cropInputs()).id)!;
+  const submit = (seed = 1, variations = 1): Job => queue.get(queue.submit(resolveParams({ prompt: 'x', steps: 2, variations, seed }), 'classic', cropInputs()).id)!;
   return { runner, queue, submit };
 }
 
@@ -230,6 +230,38 @@ describe('result encodings (manual runner)', () => {
     const raw = await fetch(`${url}${ROUTES.result(job.id, 0)}?format=raw`);
     expect((await raw.arrayBuffer()).byteLength).toBe(RESULT_BYTES);
     expect(encodes).toBe(5);
+  });
+
+  it('keeps a thumbnail and a PNG of each of 8 variations: a panel refreshing them encodes each once', async () => {
+    const { runner, queue, submit } = setUp();
+    const encoded: string[] = [];
+    const encode = (pixels: Pixels, format: 'png' | 'jpeg', maxSide?: number): Promise<Buffer> => {
+      encoded.push(`${format}/${maxSide ?? 'full'}`);
+      return encodeForDisplay(pixels, format, maxSide);
+    };
+    const app = createApp({ queue, runner, log: silentLogger, version: 'test', bindHost: '127.0.0.1', allowedHosts: [], corsOrigins: [], token: null, encode });
+    server = createServer(app);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const job = submit(1, 8);
+    await succeed(queue, runner, job);
+    expect(job.results).toHaveLength(8);
+
+    const get = async (path: string) => expect((await fetch(url + path)).status).toBe(200);
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 8; i++) await get(`${ROUTES.result(job.id, i)}?format=jpeg&maxSide=16`);
+      for (let i = 0; i < 8; i++) await get(ROUTES.result(job.id, i));
+    }
+    expect(encoded.filter((e) => e === 'jpeg/16')).toHaveLength(8);
+    expect(encoded.filter((e) => e === 'png/full')).toHaveLength(8);
+
+    // Past the cap the least recently used goes: a thumbnail just fetched again outlives the PNGs fetched after it.
+    await get(`${ROUTES.result(job.id, 0)}?format=jpeg&maxSide=16`);
+    for (let i = 0; i < 8; i++) await get(`${ROUTES.result(job.id, i)}?format=jpeg&maxSide=20`);
+    await get(`${ROUTES.result(job.id, 0)}?format=jpeg&maxSide=16`);
+    expect(encoded.filter((e) => e === 'jpeg/16')).toHaveLength(8);
+    await get(`${ROUTES.result(job.id, 1)}?format=jpeg&maxSide=16`);
+    expect(encoded.filter((e) => e === 'jpeg/16')).toHaveLength(9);
   });
 });
 

@@ -51,7 +51,13 @@ function panel(url: string, doc = {}, options: { domains?: NetworkDomains; mode?
   const storage = new MemoryStorage();
   storage.setItem('genfill.serviceUrl', url);
   const domains = options.domains ?? [new URL(url).origin];
-  const fetch = uxpFetch(domains);
+  const uxp = uxpFetch(domains);
+  // Bodies the panel POSTs, so a test can show UXP's FormData (stubbed above) never carries the upload.
+  const posted: unknown[] = [];
+  const fetch: typeof uxp = (input, init) => {
+    if (init?.method === 'POST') posted.push(init.body);
+    return uxp(input, init);
+  };
   const store = new PanelStore({
     host: ctx.host,
     createClient: (u, token) => new HttpServiceClient(u, { clientName: 'genfill-test', token, fetch }),
@@ -61,7 +67,7 @@ function panel(url: string, doc = {}, options: { domains?: NetworkDomains; mode?
     pollMs: 20,
     retryMs: 50,
   });
-  return { ...ctx, document: ctx.document!, store };
+  return { ...ctx, document: ctx.document!, store, posted };
 }
 
 async function until(store: PanelStore, predicate: (s: PanelState) => boolean, timeout = 30_000): Promise<void> {
@@ -71,7 +77,7 @@ async function until(store: PanelStore, predicate: (s: PanelState) => boolean, t
 describe('panel ↔ real service (classic engine)', () => {
   for (const mode of ['filenames', 'types'] as const) {
     it(`uploads through UXP's network rules with FormData that drops ${mode === 'types' ? 'filenames and part types' : 'filenames'}, and inserts a soft-edged result with the context settings`, async () => {
-      const { ps, store, document } = panel(service.url, {}, { mode });
+      const { ps, store, document, posted } = panel(service.url, {}, { mode });
       await store.start();
       expect(store.getState().connection.status).toBe('connected');
       const context: Partial<Settings> = { contextMode: 'pixels', contextPadding: 48, maskGrow: 4, maskFeather: 3 };
@@ -81,6 +87,9 @@ describe('panel ↔ real service (classic engine)', () => {
       const state = store.getState();
       expect(state.message).toBeNull();
       expect(state.job.phase).toBe('done');
+      // The upload is the panel's own multipart body, one exact ArrayBuffer: UXP's FormData, in either mode, is unused.
+      expect(posted).toHaveLength(1);
+      expect(posted[0]).toBeInstanceOf(ArrayBuffer);
       if (state.job.phase !== 'done') return;
       // The service checked the crop by the same rule (core/capture-plan): no "differs from the context-crop rule";
       // the one warning is that the classic fill did not read the prompt, and how to add a model.

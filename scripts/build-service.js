@@ -11,7 +11,7 @@ const outdir = `${root}build`;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['service/cli.ts', 'service/worker/engine-worker.ts', 'service/engines/classic/variation-worker.ts'],
+  entryPoints: ['service/cli.ts', 'service/worker/engine-worker.ts', 'service/worker/decode-worker.ts', 'service/engines/classic/variation-worker.ts'],
   // Both entries and every chunk side by side, so `./engine-worker.js` and `../package.json` resolve from any of them.
   entryNames: '[name]',
   outdir,

@@ -11,6 +11,7 @@ import { onClientError, onConnect } from './http/errors';
 import { JobQueue } from './jobs/queue';
 import { createLogger, type Logger } from './log';
 import { SERVICE_VERSION } from './version';
+import { DecodeWorkerHost } from './worker/decode-host';
 import { EngineWorkerHost, type EngineRunner } from './worker/engine-host';
 import type { EngineSettings } from './worker/messages';
 
@@ -78,6 +79,7 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
   const log = options.log ?? createLogger({ level: resolved.logLevel, quiet: resolved.quiet });
 
   const runner = new EngineWorkerHost(engineSettings(resolved), log);
+  const decoder = new DecodeWorkerHost(log);
   const queue = new JobQueue({
     runner,
     capacity: resolved.queueCapacity,
@@ -95,6 +97,7 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
     allowedOrigins: resolved.allowedOrigins,
     corsOrigins: resolved.corsOrigins,
     token: resolved.token,
+    decodeEncodedPart: decoder.decode,
   });
   // Node would answer a request without Host with a bare 400 before the app sees it; the Host guard answers instead.
   const server = createServer({ requireHostHeader: false, headersTimeout: SERVER_TIMEOUTS.headersTimeout, requestTimeout: SERVER_TIMEOUTS.requestTimeout }, app);
@@ -107,7 +110,7 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
   try {
     port = await listen(server, resolved.host, resolved.port);
   } catch (error) {
-    await runner.close();
+    await Promise.all([runner.close(), decoder.close()]);
     const code = (error as NodeJS.ErrnoException).code;
     const hint = code === 'EADDRINUSE' ? ' (already in use: is genfill running? pick another with --port)' : '';
     throw new Error(`cannot listen on ${resolved.host}:${resolved.port}${hint}: ${(error as Error).message}`, { cause: error });
@@ -134,7 +137,7 @@ export async function startService(config: Partial<ServiceConfig> = {}, options:
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       queue.clear();
-      await runner.close();
+      await Promise.all([runner.close(), decoder.close()]);
       await serverClosed;
       log.info('stopped');
     })());

@@ -1,6 +1,7 @@
 /** The express application: guards, the v1 routes, JSON errors for everything else. */
 import express, { type Express } from 'express';
 import { ROUTES } from '../../core/protocol';
+import { decodeEncodedPart, type EncodedPartDecoder } from '../jobs/inputs';
 import type { JobQueue } from '../jobs/queue';
 import { DEFAULT_ENCODINGS, ResultEncodings, type DisplayEncoder } from '../jobs/result-encodings';
 import type { Logger } from '../log';
@@ -28,6 +29,8 @@ export interface AppDeps {
   encode?: DisplayEncoder;
   /** Byte limits of an upload; the input limits by default (tests use small ones). */
   uploadLimits?: UploadLimits;
+  /** Decodes PNG/JPEG/WebP parts: the decode worker in the service (main.ts); in this thread by default (tests). */
+  decodeEncodedPart?: EncodedPartDecoder;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -49,7 +52,17 @@ export function createApp(deps: AppDeps): Express {
       res.json(health);
     })
     .all(methodNotAllowed(['GET']));
-  app.use(jobRoutes({ queue: deps.queue, runner: deps.runner, events: deps.events ?? DEFAULT_EVENT_STREAM, encodings, log: deps.log, uploadLimits: deps.uploadLimits ?? UPLOAD_LIMITS }));
+  app.use(
+    jobRoutes({
+      queue: deps.queue,
+      runner: deps.runner,
+      events: deps.events ?? DEFAULT_EVENT_STREAM,
+      encodings,
+      log: deps.log,
+      uploadLimits: deps.uploadLimits ?? UPLOAD_LIMITS,
+      decodeEncodedPart: deps.decodeEncodedPart ?? decodeEncodedPart,
+    }),
+  );
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -14,7 +14,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { excerpt, GenfillError } from '../../core/errors';
 import { RAW_HEADERS, ROUTES, type JobCreated } from '../../core/protocol';
 import { chooseEngine } from '../jobs/engine-choice';
-import { decodeCropInputs } from '../jobs/inputs';
+import { decodeCropInputs, type EncodedPartDecoder } from '../jobs/inputs';
 import type { Job } from '../jobs/job';
 import { checkDenoisingSteps } from '../jobs/params';
 import type { JobQueue } from '../jobs/queue';
@@ -33,6 +33,8 @@ export interface JobRoutesDeps {
   encodings: ResultEncodings;
   log: Logger;
   uploadLimits: UploadLimits;
+  /** Decodes PNG/JPEG/WebP parts (the decode worker, so that no pixel is decoded or copied on this thread). */
+  decodeEncodedPart: EncodedPartDecoder;
 }
 
 function findJob(queue: JobQueue, req: Request): Job {
@@ -102,7 +104,7 @@ function refuseWhenFull(queue: JobQueue): RequestHandler {
   };
 }
 
-export function jobRoutes({ queue, runner, events, encodings, log, uploadLimits }: JobRoutesDeps): Router {
+export function jobRoutes({ queue, runner, events, encodings, log, uploadLimits, decodeEncodedPart }: JobRoutesDeps): Router {
   const router = Router();
 
   router
@@ -119,7 +121,9 @@ export function jobRoutes({ queue, runner, events, encodings, log, uploadLimits 
       const { params } = upload;
       const engine = chooseEngine(params, runner.engineStatuses());
       if (engine === 'sdxl') checkDenoisingSteps({ steps: params.steps, strength: sdxlStrength(params, engine) });
-      const inputs = await decodeCropInputs(upload.image, upload.mask, params);
+      // Raw parts are checked here and move on to the engine worker as they are; encoded ones are decoded in the
+      // decode worker. Either way this thread never copies a pixel.
+      const inputs = await decodeCropInputs(upload.image, upload.mask, params, decodeEncodedPart);
       // A client that closed its connection after the upload would never learn the job's id: make none. A close that
       // is already in the kernel is read in the next poll phase (libuv stops reading after a short read), so wait
       // for one poll phase to pass: from this check phase to the next.

@@ -4,6 +4,14 @@
  * they arrive — chunked or not — so a part over its limit is refused (413) the moment it crosses it, with nothing
  * buffered past it. `params` is parsed as soon as it is complete: a bad one ends the upload at once, and a raw part
  * it declares is written straight into one buffer of exactly its size (no concatenation; the worker can take it).
+ *
+ * What is copied on this (the HTTP) thread: each chunk once, from the socket's buffer into its part's, 64 KiB at a
+ * time as it arrives. Nothing else: any other part (encoded, or raw before `params`) is allocated once for what is
+ * left of the declared Content-Length (capped at the part's limit) and never grows; it ends as a view on the front of
+ * that buffer, and the buffer moves to a worker whole, its unused tail never written (worker/owned-buffers.ts). Node
+ * 20 has no `ArrayBuffer.prototype.transfer(length)` to trim it in place, and a trimming copy would hold this thread
+ * ~30 ms per 64 MB. Only a chunked body (no Content-Length) grows its parts by doubling, copying what has arrived at
+ * each step (less than the part's size in all).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
@@ -13,6 +21,7 @@ import { INPUT_LIMITS } from '../../core/params';
 import { declaredRawBytes, type UploadedPart } from '../jobs/inputs';
 import { parseParamsJson, resolveParams, type ResolvedParams } from '../jobs/params';
 import { sniffImageFormat } from '../imaging/sniff';
+import { markOwnedByPart } from '../worker/owned-buffers';
 
 type Role = 'params' | 'image' | 'mask';
 const ROLES: readonly Role[] = ['params', 'image', 'mask'];
@@ -33,7 +42,7 @@ export const UPLOAD_LIMITS: UploadLimits = {
 
 /** Bytes a field part (no filename) may run past the params limit before we notice between two chunks. */
 const FIELD_SLACK_BYTES = 256 * 1024;
-/** Growable parts (encoded images, or raw parts before `params` arrived) start here and double. */
+/** Without a Content-Length, growable parts (encoded images, or raw parts before `params`) start here and double. */
 const INITIAL_PART_CAPACITY = 256 * 1024;
 /** After refusing an upload mid-body, how long the rest is read and dropped so the client can read the answer. */
 const DRAIN_MS = 2000;
@@ -52,14 +61,17 @@ export class UploadAbandonedError extends Error {
   }
 }
 
-/** One part's bytes, in a buffer that is allocated once when the size is known and doubles otherwise. */
+/**
+ * One part's bytes, in a buffer allocated once when the size (or a bound on it) is known and doubling otherwise. The
+ * buffer holds this part only, so it may move to a worker whole.
+ */
 class PartBuffer {
   #data: Uint8Array;
   #length = 0;
   readonly #limit: number;
 
   constructor(capacity: number, limit: number) {
-    this.#data = new Uint8Array(Math.min(capacity, limit));
+    this.#data = markOwnedByPart(new Uint8Array(Math.min(capacity, limit)));
     this.#limit = limit;
   }
 
@@ -68,7 +80,7 @@ class PartBuffer {
     const needed = this.#length + chunk.length;
     if (needed > this.#limit) return false;
     if (needed > this.#data.length) {
-      const grown = new Uint8Array(Math.min(this.#limit, Math.max(needed, this.#data.length * 2)));
+      const grown = markOwnedByPart(new Uint8Array(Math.min(this.#limit, Math.max(needed, this.#data.length * 2))));
       grown.set(this.#data.subarray(0, this.#length));
       this.#data = grown;
     }
@@ -86,8 +98,11 @@ function tooLarge(what: string, limit: number): GenfillError {
   return new GenfillError('payload_too_large', `${what} exceeds ${limit} bytes`);
 }
 
-/** Checks the envelope before anything is read: a multipart type, and a declared length within the limit. */
-function checkEnvelope(req: IncomingMessage, limits: UploadLimits): void {
+/**
+ * Checks the envelope before anything is read: a multipart type, and a declared length within the limit. Returns the
+ * declared length, or undefined for a chunked body.
+ */
+function checkEnvelope(req: IncomingMessage, limits: UploadLimits): number | undefined {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data\s*;/i.test(type)) {
     throw new GenfillError(
@@ -95,13 +110,16 @@ function checkEnvelope(req: IncomingMessage, limits: UploadLimits): void {
       `expected a multipart/form-data body with parts params, image and mask (got ${type ? clip(type, 80) : 'no content type'})`,
     );
   }
-  const declared = Number(req.headers['content-length'] ?? 0);
+  const header = req.headers['content-length'];
+  if (header === undefined) return undefined;
+  const declared = Number(header);
   if (declared > limits.body) throw new GenfillError('payload_too_large', `the body is ${declared} bytes; the limit is ${limits.body}`);
+  return Number.isSafeInteger(declared) && declared >= 0 ? declared : undefined;
 }
 
 /** Reads and checks the whole upload; rejects with GenfillError (4xx) or UploadAbandonedError. */
 export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOAD_LIMITS): Promise<JobUpload> {
-  checkEnvelope(req, limits);
+  const declaredLength = checkEnvelope(req, limits);
   let parser: busboy.Busboy;
   try {
     parser = busboy({
@@ -124,6 +142,8 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
     const parts = new Map<Role, UploadedPart | null>();
     let params: ResolvedParams | null = null;
     let bodyBytes = 0;
+    // Body bytes before the chunk the parser is reading: a part that starts in it has at most the rest of the body.
+    let bodyBytesBeforeChunk = 0;
     // Bytes since the last part started that no file part took: a field's value (busboy reports those only at their end).
     let fieldBytes = 0;
     let settled = false;
@@ -177,15 +197,16 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
         const role = roleOf(name);
         parts.set(role, null);
         const limit = limits.part[role];
+        const growable = declaredLength === undefined ? INITIAL_PART_CAPACITY : Math.max(0, declaredLength - bodyBytesBeforeChunk);
         let buffer: PartBuffer | null = null;
         stream.on('data', (chunk: Buffer) => {
           if (settled) return;
           fieldBytes -= chunk.length;
           if (!buffer) {
-            // A raw part that params declared gets exactly its size; anything else grows as it arrives.
+            // A raw part that params declared gets exactly its size; anything else the rest of the body, or grows.
             const declared = role === 'params' ? undefined : params?.[role];
             const raw = declared && !info.mimeType.startsWith('image/') && (info.mimeType === 'application/octet-stream' || !sniffImageFormat(chunk));
-            buffer = new PartBuffer(raw ? declared.width * declared.height * declared.channels : INITIAL_PART_CAPACITY, limit);
+            buffer = new PartBuffer(raw ? declared.width * declared.height * declared.channels : growable, limit);
           }
           if (!buffer.append(chunk)) finish(tooLarge(`the ${role} part`, limit));
         });
@@ -218,6 +239,7 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
     parser.on('close', () => finish(null));
 
     const onData = (chunk: Buffer) => {
+      bodyBytesBeforeChunk = bodyBytes;
       bodyBytes += chunk.length;
       fieldBytes += chunk.length;
       if (bodyBytes > limits.body) return finish(tooLarge('the body', limits.body));

@@ -1,6 +1,8 @@
 /**
  * Turns the uploaded `image` and `mask` parts into validated pixels: raw or encoded (sniffed by magic bytes), within
  * the size limits, the same size, a mask that selects something, and a placement that agrees with the crop rule.
+ * Raw parts are only checked (their bytes become the pixels); encoded ones go to a decoder — sharp in this thread by
+ * default (the CLI), the decode worker for HTTP requests (worker/decode-host.ts), so no pixel touches that thread.
  */
 import { planCrop } from '../../core/capture-plan';
 import { clip, GenfillError } from '../../core/errors';
@@ -30,7 +32,15 @@ export interface CropInputs {
   warnings: string[];
 }
 
-type Role = 'image' | 'mask';
+/** A part that holds pixels. */
+export type PixelRole = 'image' | 'mask';
+type Role = PixelRole;
+
+/**
+ * Decodes an encoded part into pixels or throws the GenfillError that explains why it cannot (415, 413 from the
+ * header's size, 400 for undecodable data).
+ */
+export type EncodedPartDecoder = (role: PixelRole, part: UploadedPart) => Promise<Pixels>;
 
 const RAW_TYPE = 'application/octet-stream';
 const ROLE_CHANNELS: Record<Role, readonly number[]> = { image: [3, 4], mask: [1] };
@@ -68,7 +78,8 @@ function rawPixels(role: Role, part: UploadedPart, info: RawPixelsInfo): Pixels 
   return { width: info.width, height: info.height, channels: info.channels, data: part.bytes };
 }
 
-async function encodedPixels(role: Role, part: UploadedPart): Promise<Pixels> {
+/** The EncodedPartDecoder of this thread: the header is read and checked first, then the pixels are decoded. */
+export async function decodeEncodedPart(role: Role, part: UploadedPart): Promise<Pixels> {
   const info = await readImageInfo(part.bytes).catch(() => null);
   if (!info) {
     const raw = part.contentType?.startsWith(RAW_TYPE);
@@ -99,9 +110,9 @@ function isRawPart(part: UploadedPart, info: RawPixelsInfo | undefined): info is
   return part.bytes.length === info.width * info.height * info.channels;
 }
 
-async function decodePart(role: Role, part: UploadedPart, info: RawPixelsInfo | undefined): Promise<Pixels> {
+async function decodePart(role: Role, part: UploadedPart, info: RawPixelsInfo | undefined, decodeEncoded: EncodedPartDecoder): Promise<Pixels> {
   if (part.bytes.length === 0) throw new GenfillError('bad_request', `${role}: the part is empty`, role);
-  return isRawPart(part, info) ? rawPixels(role, part, info) : encodedPixels(role, part);
+  return isRawPart(part, info) ? rawPixels(role, part, info) : decodeEncoded(role, part);
 }
 
 /** Re-checks the client's placement; throws on contradictions, returns a warning when only the crop rule differs. */
@@ -118,8 +129,16 @@ export function checkPlacement(placement: CropPlacement, image: Size): string[] 
   return [];
 }
 
-export async function decodeCropInputs(image: UploadedPart, mask: UploadedPart, params: ResolvedParams): Promise<CropInputs> {
-  const [imagePixels, maskPixels] = await Promise.all([decodePart('image', image, params.image), decodePart('mask', mask, params.mask)]);
+export async function decodeCropInputs(
+  image: UploadedPart,
+  mask: UploadedPart,
+  params: ResolvedParams,
+  decodeEncoded: EncodedPartDecoder = decodeEncodedPart,
+): Promise<CropInputs> {
+  const [imagePixels, maskPixels] = await Promise.all([
+    decodePart('image', image, params.image, decodeEncoded),
+    decodePart('mask', mask, params.mask, decodeEncoded),
+  ]);
   if (imagePixels.width !== maskPixels.width || imagePixels.height !== maskPixels.height) {
     throw new GenfillError(
       'size_mismatch',

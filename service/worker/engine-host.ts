@@ -16,6 +16,7 @@ import type { RegionJob, RegionOutput } from '../jobs/region';
 import type { Logger } from '../log';
 import type { CancelFlag } from './cancel-flag';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
+import { ownsItsBuffer } from './owned-buffers';
 import { spawnWorker, workerEntryUrl } from './spawn';
 import { transferList } from './transfer-list';
 
@@ -110,8 +111,8 @@ export class EngineWorkerHost implements EngineRunner {
       this.#pending = { runId, options, resolve, reject };
       const message: HostMessage = { type: 'run', runId, engine, job, cancelFlag: options.cancel.buffer };
       // The crop's buffers move to the worker (the caller does not reuse them); views on shared pool memory are
-      // copied instead, since transferring would detach their neighbours; so are buffers native code made
-      // (sharp's output: see transfer-list.ts).
+      // copied instead, since transferring would detach their neighbours (owned-buffers.ts); so are buffers native
+      // code made (sharp's output: see transfer-list.ts).
       const transfer = transferList([job.image.data, job.mask.data].filter(ownsItsBuffer));
       worker.postMessage(message, transfer);
     });
@@ -220,10 +221,6 @@ export class EngineWorkerHost implements EngineRunner {
       this.#releaseReady?.();
     }, pause);
   }
-}
-
-function ownsItsBuffer(bytes: Uint8Array): boolean {
-  return bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
 }
 
 function failureToError(failure: RunFailure): Error {

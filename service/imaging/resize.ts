@@ -26,17 +26,38 @@ export async function toRgb(image: Pixels): Promise<Pixels> {
 /**
  * An RGBA copy of an RGB or RGBA image, in a buffer of its own that JavaScript allocated: the engine worker composites
  * into it and transfers it to the HTTP thread without a copy (sharp's output could not move: Node marks native
- * buffers untransferable and clones them, a copy on each side). RGB is expanded in a typed-array loop, one
- * 32-bit store per pixel (little-endian, as every platform Node runs genfill on): about as fast as libvips' pass plus
- * the copy out of its buffer that would follow.
+ * buffers untransferable and clones them, a copy on each side). The expansion runs at the speed of writing fresh
+ * memory (~45 ms for 4096², as much as allocating and filling the buffer).
  */
 export function toRgbaCopy(image: Pixels): Pixels {
   if (image.channels === 4) return { ...image, data: image.data.slice() };
   if (image.channels !== 3) throw new Error(`toRgbaCopy: expected 3 or 4 channels, got ${image.channels}`);
   const count = image.width * image.height;
   const data = new Uint8Array(count * 4);
-  const words = new Uint32Array(data.buffer);
-  const rgb = image.data;
-  for (let p = 0, s = 0; p < count; p++, s += 3) words[p] = rgb[s] | (rgb[s + 1] << 8) | (rgb[s + 2] << 16) | 0xff000000;
+  expandRgbToRgba(image.data, new Uint32Array(data.buffer), count);
   return { width: image.width, height: image.height, channels: 4, data };
+}
+
+const OPAQUE = 0xff000000;
+
+/**
+ * RGB bytes → RGBA words with alpha 255: four pixels per three 32-bit loads and four stores where the RGB bytes are
+ * 4-aligned, one pixel at a time otherwise. Words are little-endian (the first byte is the low one), as on every
+ * platform genfill runs on.
+ */
+function expandRgbToRgba(rgb: Uint8Array, rgba: Uint32Array, count: number): void {
+  let p = 0;
+  if (rgb.byteOffset % 4 === 0) {
+    const words = new Uint32Array(rgb.buffer, rgb.byteOffset, (count >> 2) * 3);
+    for (let s = 0; p + 4 <= count; p += 4, s += 3) {
+      const a = words[s];
+      const b = words[s + 1];
+      const c = words[s + 2];
+      rgba[p] = a | OPAQUE;
+      rgba[p + 1] = (a >>> 24) | (b << 8) | OPAQUE;
+      rgba[p + 2] = (b >>> 16) | (c << 16) | OPAQUE;
+      rgba[p + 3] = (c >>> 8) | OPAQUE;
+    }
+  }
+  for (let s = p * 3; p < count; p++, s += 3) rgba[p] = rgb[s] | (rgb[s + 1] << 8) | (rgb[s + 2] << 16) | OPAQUE;
 }

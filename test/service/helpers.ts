@@ -1,6 +1,7 @@
 /** Drivers for service tests: a service on an ephemeral port, crop fixtures, multipart posts, polling. */
-import { request } from 'node:http';
-import { connect } from 'node:net';
+import { createServer, request, type RequestListener } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
+import { MessageChannel } from 'node:worker_threads';
 import sharp from 'sharp';
 import { expect } from 'vitest';
 import type { ErrorBody } from '../../core/errors';
@@ -198,4 +199,35 @@ export function expectUnmaskedIdentical(crop: Crop, rgba: Uint8Array): void {
   }
   expect(checked).toBeGreaterThan(0);
   expect(changed).toBe(0);
+}
+
+/** Serves `app` (e.g. createApp with test parts) on an ephemeral loopback port. */
+export async function serveApp(app: RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * Whether `view`'s buffer moves when posted to another thread (it is detached here) rather than being copied: false
+ * for a buffer native code made, such as sharp's output (Node 20 copies it, Node ≥ 21 refuses it). Detaches `view`.
+ */
+export function movesWhenPosted(view: Uint8Array): boolean {
+  const { port1, port2 } = new MessageChannel();
+  try {
+    port1.postMessage(view, [view.buffer as ArrayBuffer]);
+  } catch {
+    return false;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+  return view.byteLength === 0;
 }

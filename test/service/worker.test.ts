@@ -1,13 +1,19 @@
+import * as workerThreads from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Health } from '../../core/protocol';
+import type { Health, JobParams } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
+import type { EngineName } from '../../core/params';
 import { CancelledError } from '../../service/errors';
+import { createApp } from '../../service/http/app';
 import type { Pixels } from '../../service/imaging/pixels';
-import type { RegionJob } from '../../service/jobs/region';
+import { JobQueue } from '../../service/jobs/queue';
+import { inpaintRegion, type RegionJob, type RegionOutput } from '../../service/jobs/region';
 import { silentLogger } from '../../service/log';
 import { CancelFlag } from '../../service/worker/cancel-flag';
-import { EngineWorkerHost, WorkerCrashedError } from '../../service/worker/engine-host';
-import { FAKE_ENGINE_MODULE, makeCrop, rawJobForm, startTestService, submit, waitForJob } from './helpers';
+import { DecodeWorkerHost } from '../../service/worker/decode-host';
+import { EngineWorkerHost, WorkerCrashedError, type EngineRunner, type RunOptions } from '../../service/worker/engine-host';
+import { createEngines } from './fake-engines';
+import { cropAsPng, FAKE_ENGINE_MODULE, jobForm, makeCrop, movesWhenPosted, multipart, MULTIPART_TYPE, rawJobForm, serveApp, startTestService, submit, waitForJob } from './helpers';
 
 type Service = Awaited<ReturnType<typeof startTestService>>;
 
@@ -106,6 +112,100 @@ describe('engine worker runs', () => {
       expect(output.timings.engine).toBeGreaterThan(0);
     } finally {
       await host.close();
+    }
+  });
+});
+
+// Node ≥ 21 can say whether a buffer is one native code made (those cannot move); Node 20 cannot.
+const { isMarkedAsUntransferable } = workerThreads as { isMarkedAsUntransferable?: (value: object) => boolean };
+
+/** Pixels that can move between threads: a plain ArrayBuffer of exactly them, not one native code made. */
+function expectMovable(bytes: Uint8Array, what: string): void {
+  expect(bytes.buffer, what).toBeInstanceOf(ArrayBuffer);
+  expect([bytes.byteOffset, bytes.buffer.byteLength], what).toEqual([0, bytes.byteLength]);
+  if (isMarkedAsUntransferable) expect(isMarkedAsUntransferable(bytes.buffer), what).toBe(false);
+}
+
+/** The real engine worker (fake engines), keeping every job it was handed and every output it handed back. */
+class RecordingRunner implements EngineRunner {
+  readonly host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
+  readonly jobs: RegionJob[] = [];
+  readonly outputs: RegionOutput[] = [];
+  engineStatuses = () => this.host.engineStatuses();
+  workerStatus = () => this.host.workerStatus();
+  close = () => this.host.close();
+  async run(engine: EngineName, job: RegionJob, options: RunOptions): Promise<RegionOutput> {
+    this.jobs.push(job);
+    const output = await this.host.run(engine, job, options);
+    this.outputs.push(output);
+    return output;
+  }
+}
+
+describe('pixels cross threads by transfer, never copied on the HTTP thread', () => {
+  const runner = new RecordingRunner();
+  const decoder = new DecodeWorkerHost(silentLogger);
+  const queue = new JobQueue({ runner, capacity: 4, retentionSeconds: 60, retainedBytes: 2 ** 30, log: silentLogger });
+  let service: Awaited<ReturnType<typeof serveApp>>;
+  beforeAll(async () => {
+    const app = createApp({ queue, runner, log: silentLogger, version: 'test', bindHost: '127.0.0.1', allowedHosts: [], corsOrigins: [], token: null, decodeEncodedPart: decoder.decode });
+    service = await serveApp(app);
+  });
+  afterAll(async () => {
+    queue.clear();
+    await Promise.all([service.close(), runner.close(), decoder.close()]);
+  });
+
+  const settings: Partial<JobParams> = { prompt: 'x', steps: 1, variations: 2 };
+
+  /** Posts `form`, waits for the job and checks what crossed: the crop moved in, RGBA results moved back. */
+  async function expectMoved(form: FormData | Uint8Array<ArrayBuffer>, crop: { width: number; height: number }, label: string): Promise<void> {
+    const init = form instanceof FormData ? { body: form } : { body: form, headers: { 'content-type': MULTIPART_TYPE } };
+    const res = await fetch(service.url + ROUTES.jobs, { method: 'POST', ...init });
+    expect(res.status, label).toBe(202);
+    const final = (await waitForJob(service.url, ((await res.json()) as { id: string }).id)).at(-1)!;
+    expect(final.state, label).toBe('succeeded');
+    const job = runner.jobs.at(-1)!;
+    // Posted with their buffers in the transfer list: nothing is left of them here.
+    expect([job.image.data.byteLength, job.mask.data.byteLength], `${label}: crop after posting`).toEqual([0, 0]);
+    const { results } = runner.outputs.at(-1)!;
+    expect(results).toHaveLength(2);
+    for (const [i, result] of results.entries()) {
+      expect([result.pixels.width, result.pixels.height, result.pixels.channels]).toEqual([crop.width, crop.height, 4]);
+      expectMovable(result.pixels.data, `${label}: result ${i}`);
+    }
+  }
+
+  it('raw RGB and RGBA crops, with params first or last', async () => {
+    for (const channels of [3, 4] as const) {
+      // Large enough that the image streams in before params has arrived: its size is not known while it does.
+      const crop = makeCrop(320, 240, channels);
+      await expectMoved(rawJobForm(crop, settings), crop, `raw ${channels} channels`);
+      const body = multipart([
+        { name: 'image', filename: 'blob', type: 'application/octet-stream', body: crop.image },
+        { name: 'mask', filename: 'blob', type: 'application/octet-stream', body: crop.mask },
+        { name: 'params', body: JSON.stringify({ ...settings, image: { width: 320, height: 240, channels }, mask: { width: 320, height: 240, channels: 1 } }) },
+      ]);
+      await expectMoved(body, crop, `raw ${channels} channels, params last`);
+    }
+  });
+
+  it('PNG RGB and RGBA crops, decoded in the decode worker', async () => {
+    for (const channels of [3, 4] as const) {
+      const crop = makeCrop(48, 32, channels);
+      const png = await cropAsPng(crop);
+      await expectMoved(jobForm(settings as JobParams, { bytes: png.image, type: 'image/png' }, { bytes: png.mask, type: 'image/png' }), crop, `PNG ${channels} channels`);
+    }
+  });
+
+  it('results leave the engine worker in buffers that move (RGB crops are expanded into them, not by libvips)', async () => {
+    const [classic] = createEngines({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: null });
+    for (const channels of [3, 4] as const) {
+      const crop = makeCrop(40, 30, channels);
+      const job = regionJob({ width: 40, height: 30, channels, data: crop.image }, { width: 40, height: 30, channels: 1, data: crop.mask }, 'x', [1, 2], { width: 64, height: 48 });
+      const output = await inpaintRegion(() => classic, 'classic', job, { onProgress: () => {}, isCancelled: () => false });
+      // What the worker's transfer list does with them: each result's buffer moves, none is copied.
+      for (const result of output.results) expect(movesWhenPosted(result.pixels.data), `${channels} channels`).toBe(true);
     }
   });
 });

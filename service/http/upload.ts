@@ -128,7 +128,9 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
         fieldNameSize: 100,
         fieldSize: limits.part.params,
         fields: 1,
-        fileSize: Math.max(...Object.values(limits.part)),
+        // One byte more than the largest part may have: busboy would cut a file there without a word, so the byte
+        // that crosses a limit must reach our own check (PartBuffer.append), which answers 413.
+        fileSize: Math.max(...Object.values(limits.part)) + 1,
         files: 3,
         parts: 4, // reaching it (a fourth part) is an error below
         headerPairs: 20,

@@ -2,7 +2,8 @@
 import type { IncomingMessage } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readJobUpload } from '../../service/http/upload';
+import { readJobUpload, type UploadLimits } from '../../service/http/upload';
+import { ownsItsBuffer } from '../../service/worker/owned-buffers';
 import { makeCrop, multipart, MULTIPART_TYPE } from './helpers';
 
 /** A request whose body arrives in `chunkSize` pieces, one per event-loop turn. */
@@ -54,6 +55,55 @@ describe('readJobUpload', () => {
     expect(Buffer.compare(upload.image.bytes, crop.image)).toBe(0);
     expect(Buffer.compare(upload.mask.bytes, crop.mask)).toBe(0);
     expect(upload.image.contentType).toBe('application/octet-stream');
+  });
+
+  it('allocates a part that arrives before params once, from the Content-Length, and hands it over without a copy', async () => {
+    // Past the first 256 KiB a chunked body would start from: without Content-Length this part would double to 512 KiB.
+    const big = makeCrop(320, 240, 4);
+    const body = multipart([
+      { name: 'image', filename: 'blob', body: big.image },
+      { name: 'mask', filename: 'blob', body: big.mask },
+      { name: 'params', body: JSON.stringify({ prompt: 'x', image: { width: 320, height: 240, channels: 4 }, mask: { width: 320, height: 240, channels: 1 } }) },
+    ]);
+    const chunk = 16 * 1024;
+    for (const headers of [{ 'content-length': String(body.length) }, {}]) {
+      const upload = await readJobUpload(streamedRequest(body, chunk, headers));
+      for (const [part, bytes] of [[upload.image, big.image], [upload.mask, big.mask]] as const) {
+        expect(Buffer.compare(part.bytes, bytes)).toBe(0);
+        // A view on the front of a buffer that holds this part alone: it moves to a worker whole.
+        expect(part.bytes.byteOffset).toBe(0);
+        expect(ownsItsBuffer(part.bytes)).toBe(true);
+      }
+      if ('content-length' in headers) {
+        // Sized by what was left of the body when the part began: never grown.
+        expect(upload.image.bytes.buffer.byteLength).toBeLessThanOrEqual(body.length);
+        // (counted from the start of the chunk the part began in)
+        expect(upload.mask.bytes.buffer.byteLength).toBeLessThanOrEqual(body.length - big.image.length + chunk);
+      } else {
+        expect(upload.image.bytes.buffer.byteLength).toBe(512 * 1024);
+      }
+    }
+  });
+
+  it('keeps every part limit with a Content-Length as without one (413 one byte past it)', async () => {
+    const limits: UploadLimits = { part: { params: 1024, image: 4096, mask: 4096 }, body: 64 * 1024 };
+    const bodyWith = (imageBytes: number) =>
+      multipart([
+        { name: 'image', filename: 'blob', type: 'image/png', body: new Uint8Array(imageBytes).fill(7) },
+        { name: 'mask', filename: 'blob', type: 'image/png', body: new Uint8Array(16).fill(9) },
+        { name: 'params', body: '{"prompt":"x"}' },
+      ]);
+    for (const length of [true, false]) {
+      const headers = (body: Uint8Array) => (length ? { 'content-length': String(body.length) } : {});
+      const atLimit = bodyWith(4096);
+      const upload = await readJobUpload(streamedRequest(atLimit, 1000, headers(atLimit)), limits);
+      expect(upload.image.bytes.byteLength).toBe(4096);
+      const over = bodyWith(4097);
+      await expect(readJobUpload(streamedRequest(over, 1000, headers(over)), limits)).rejects.toMatchObject({
+        code: 'payload_too_large',
+        message: 'the image part exceeds 4096 bytes',
+      });
+    }
   });
 
   it('refuses a declared raw size past the pixel limit as soon as params is read (413)', async () => {

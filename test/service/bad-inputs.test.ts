@@ -145,6 +145,16 @@ describe('bad inputs get a clear 4xx and leave the service healthy', () => {
     expect(await expectError(await postJob(service.url, form), 413, 'payload_too_large', 'image')).toMatch(/60000×60000 \(png header\)/);
   });
 
+  it('a PNG or JPEG cut short → 400 or 415 naming the part (decoded in the decode worker, as in place)', async () => {
+    const png = await cropAsPng(crop);
+    const cut = png.image.subarray(0, png.image.length >> 1);
+    const form = jobForm({ prompt: '' }, { bytes: cut, type: 'image/png' }, { bytes: png.mask, type: 'image/png' });
+    expect(await expectError(await postJob(service.url, form), 400, 'bad_request', 'image')).toMatch(/^image: the png data cannot be decoded \(/);
+    const jpeg = await sharp(crop.mask, { raw: { width: 32, height: 32, channels: 1 } }).jpeg().toBuffer();
+    const badMask = jobForm({ prompt: '' }, { bytes: png.image, type: 'image/png' }, { bytes: jpeg.subarray(0, jpeg.length >> 1), type: 'image/jpeg' });
+    expect(await expectError(await postJob(service.url, badMask), 415, 'unsupported_format', 'mask')).toMatch(/^mask: not a PNG, JPEG or WebP image \(content-type image\/jpeg\)/);
+  });
+
   it('a huge declared Content-Length → 413', async () => {
     const res = await rawRequest(service.url, {
       method: 'POST',

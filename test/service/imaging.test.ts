@@ -1,8 +1,9 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeColorImage, decodeGrayImage, encodePng, readImageInfo } from '../../service/imaging/codec';
-import { resizeLanczos, toRgb } from '../../service/imaging/resize';
+import { resizeLanczos, toRgb, toRgbaCopy } from '../../service/imaging/resize';
 import { sniffImageFormat } from '../../service/imaging/sniff';
+import { movesWhenPosted } from './helpers';
 
 describe('imaging', () => {
   it('sniffs PNG, JPEG and WebP by their magic bytes only', async () => {
@@ -58,6 +59,23 @@ describe('imaging', () => {
     expect(Array.from(rgb.data)).toEqual(Array.from(rgba).filter((_, i) => i % 4 !== 3));
     const rgbInput = { width: 6, height: 4, channels: 3 as const, data: rgb.data };
     expect(await toRgb(rgbInput)).toBe(rgbInput);
+  });
+
+  it('copies RGB and RGBA to RGBA (opaque alpha added) in a buffer of its own that can move between threads', () => {
+    // 7×3: not a multiple of the four pixels the expansion does at once; at offset 0 (aligned) and 1 (not).
+    const bytes = Uint8Array.from({ length: 1 + 7 * 3 * 3 }, (_, i) => (i * 29 + 3) % 256);
+    for (const offset of [0, 1]) {
+      const rgb = bytes.subarray(offset, offset + 7 * 3 * 3);
+      const rgba = toRgbaCopy({ width: 7, height: 3, channels: 3, data: rgb });
+      expect([rgba.width, rgba.height, rgba.channels]).toEqual([7, 3, 4]);
+      expect(Array.from(rgba.data)).toEqual(Array.from({ length: 21 * 4 }, (_, i) => (i % 4 === 3 ? 255 : rgb[(i >> 2) * 3 + (i % 4)])));
+      expect(movesWhenPosted(rgba.data)).toBe(true);
+    }
+    const translucent = Uint8Array.from({ length: 5 * 4 }, (_, i) => i * 11);
+    const copy = toRgbaCopy({ width: 5, height: 1, channels: 4, data: translucent });
+    expect(copy.data).not.toBe(translucent);
+    expect(Array.from(copy.data)).toEqual(Array.from(translucent));
+    expect(movesWhenPosted(copy.data)).toBe(true);
   });
 
   it('encodes RGBA PNG losslessly', async () => {

@@ -66,7 +66,7 @@ describe('readJobUpload', () => {
       { name: 'params', body: JSON.stringify({ prompt: 'x', image: { width: 320, height: 240, channels: 4 }, mask: { width: 320, height: 240, channels: 1 } }) },
     ]);
     const chunk = 16 * 1024;
-    for (const headers of [{ 'content-length': String(body.length) }, {}]) {
+    for (const headers of [{ 'content-length': String(body.length) }, {}] as Record<string, string>[]) {
       const upload = await readJobUpload(streamedRequest(body, chunk, headers));
       for (const [part, bytes] of [[upload.image, big.image], [upload.mask, big.mask]] as const) {
         expect(Buffer.compare(part.bytes, bytes)).toBe(0);
@@ -94,7 +94,7 @@ describe('readJobUpload', () => {
         { name: 'params', body: '{"prompt":"x"}' },
       ]);
     for (const length of [true, false]) {
-      const headers = (body: Uint8Array) => (length ? { 'content-length': String(body.length) } : {});
+      const headers = (body: Uint8Array): Record<string, string> => (length ? { 'content-length': String(body.length) } : {});
       const atLimit = bodyWith(4096);
       const upload = await readJobUpload(streamedRequest(atLimit, 1000, headers(atLimit)), limits);
       expect(upload.image.bytes.byteLength).toBe(4096);

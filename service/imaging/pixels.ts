@@ -17,3 +17,11 @@ export function isAllZero(bytes: Uint8Array): boolean {
   }
   return true;
 }
+
+/** Whether every pixel is fully opaque: images without alpha are; RGBA when every alpha byte is 255. */
+export function isOpaque(pixels: Pixels): boolean {
+  if (pixels.channels !== 4) return true;
+  const data = pixels.data;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 255) return false;
+  return true;
+}

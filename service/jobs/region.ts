@@ -210,13 +210,14 @@ export async function inpaintRegion(engines: EngineLookup, engine: EngineName, j
 
   mark = performance.now();
   const thumbnails = thumbnailSource(job.image, job.working);
+  const workingBounds = thumbnails === 'working' ? maskBounds(engineJob.mask, engineJob.width, engineJob.height) : null;
   // The libvips parts of the variations overlap on its thread pool.
   const results = await Promise.all(
     output.images.map(async (image): Promise<ResultImage> => {
       const result = await compositeResult(image, job, bounds, job.colourMatch ? { colourMatch: engineJob } : {});
       if (thumbnails === null) return result;
       // After the composite: with colour match at the working size, `image` has just been corrected in place.
-      const thumbnail = thumbnails === 'working' ? await thumbnailFromWorking(image, engineJob, job.image) : await thumbnailOfResult(result.pixels);
+      const thumbnail = thumbnails === 'working' ? await thumbnailFromWorking(image, engineJob, workingBounds, job.image) : await thumbnailOfResult(result.pixels);
       return { ...result, thumbnail };
     }),
   );

@@ -54,11 +54,24 @@ describe('thumbnail size', () => {
 });
 
 describe('isOpaque', () => {
-  it('is true for RGB and for RGBA whose every alpha is 255', () => {
-    const rgba = new Uint8Array(4 * 10).fill(255);
-    expect(isOpaque({ width: 10, height: 1, channels: 4, data: rgba })).toBe(true);
-    rgba[4 * 9 + 3] = 254;
-    expect(isOpaque({ width: 10, height: 1, channels: 4, data: rgba })).toBe(false);
+  it('is true for RGB and for RGBA whose every alpha is 255, wherever the one that is not lies', () => {
+    const pixels = 40_000; // past one block of the word-wise check
+    const rgba = (offset: number) => {
+      const data = new Uint8Array(offset + pixels * 4).subarray(offset);
+      for (let p = 0; p < pixels; p++) data.set([p % 256, 0, 255, 255], p * 4);
+      return { width: pixels, height: 1, channels: 4 as const, data };
+    };
+    for (const offset of [0, 1, 4]) {
+      const image = rgba(offset);
+      expect(isOpaque(image)).toBe(true);
+      for (const p of [0, 16_383, 16_384, pixels - 1]) {
+        image.data[p * 4 + 3] = 254;
+        expect(isOpaque(image)).toBe(false);
+        image.data[p * 4 + 3] = 255;
+      }
+      // Colour bytes of 0 never count as transparency.
+      expect(isOpaque(image)).toBe(true);
+    }
     expect(isOpaque({ width: 10, height: 1, channels: 3, data: new Uint8Array(30) })).toBe(true);
   });
 });

@@ -7,6 +7,7 @@
  * shows `grain`: the mean step between horizontal neighbours inside the hole relative to the original's there
  * (1 = texture as sharp as the original, → 0 = smeared).
  */
+import { availableParallelism } from 'node:os';
 import cvModule from '@techstark/opencv-js';
 import { fill } from '../test/classic/helpers';
 import { squareMask, texture, TEXTURES } from '../test/classic/textures';
@@ -186,14 +187,20 @@ for (const name of TEXTURES) {
 }
 console.log(`classic beats Telea on PSNR in ${wins.psnr}/${wins.rows} cases, on SSIM in ${wins.ssim}/${wins.rows}`);
 console.log(`slowest 512² hole (classic, median): ${largestClassicMs.toFixed(0)} ms (target ≤ 2000 ms); ${loadLine()}`);
-// The panel asks for 3 variations by default: they run in parallel on the variation pool (cores + 1 threads).
+// The panel asks for 3 variations by default: they run in parallel on the variation pool (cores + 1 threads). Two
+// variations (one per core) show what two fills at once really cost on this machine (shared caches and memory
+// bandwidth, which a CPU-only probe does not see): three on two cores need 1.5 rounds of that, so ≤ 1.3× needs ≥ 3 cores.
 {
   const picture = texture('gradient', SIZE, SIZE);
   const mask = squareMask(SIZE, SIZE, 512);
-  const one = await sample(3, () => classic(picture, mask, [1]));
-  const three = await sample(3, () => classic(picture, mask, [1, 2, 3]));
+  const one = await sample(5, () => classic(picture, mask, [1]));
+  const two = await sample(5, () => classic(picture, mask, [1, 2]));
+  const three = await sample(5, () => classic(picture, mask, [1, 2, 3]));
   const ratio = median(three) / median(one);
+  const pair = median(two) / median(one);
   const probe = await parallelismProbe();
-  console.log(`512² gradient hole (classic), ${machineLine()}: 1 variation ${minMedian(one)}; 3 variations ${minMedian(three)}; ratio of medians ${ratio.toFixed(2)} (target ≤ 1.3); ${loadLine()}`);
-  console.log(`    two threads of equal work take ${probe.toFixed(2)}× one thread's time right now (1.0 = two free cores; 3 variations on 2 free cores cannot beat 1.5×)`);
+  const rounds = 3 / Math.min(3, availableParallelism());
+  console.log(`512² gradient hole (classic), ${machineLine()}: 1 variation ${minMedian(one)}; 2 ${minMedian(two)}; 3 ${minMedian(three)}; ${loadLine()}`);
+  console.log(`    3 vs 1: ${ratio.toFixed(2)}× (target ≤ 1.3); 2 vs 1: ${pair.toFixed(2)}×, so 3 independent fills on ${availableParallelism()} cores cannot beat ≈ ${(rounds * pair).toFixed(2)}× here (${rounds.toFixed(1)} rounds of fills at once)`);
+  console.log(`    a CPU-only probe: two threads take ${probe.toFixed(2)}× one thread's time right now (1.0 = two free cores)`);
 }

@@ -1,7 +1,8 @@
 // The provider self-test: its graph's outputs on CPU against the math done here in plain loops, and the verdicts.
 import { describe, expect, it } from 'vitest';
 import { buildProbeGraph, PROBE_CHECKS, MHA_HEADS, PROBE_CONV_OUT, PROBE_EPSILON, probeParameters } from '../../service/runtime/probe/probe-graph';
-import { checkProvider, compareOutputs, verdictOf } from '../../service/runtime/probe/provider-check';
+import { runProviderCheck } from '../../service/runtime/probe/doctor-check';
+import { checkProvider, compareOutputs, SelfTestReferenceError, verdictOf } from '../../service/runtime/probe/provider-check';
 import type { CheckResult } from '../../service/runtime/probe/provider-check';
 import { createOrtRuntime } from '../../service/runtime/ort-runtime';
 import { FakeRuntime } from './fake-runtime';
@@ -177,5 +178,21 @@ describe('provider self-test', () => {
     const right = await checkProvider(new FakeRuntime({ cuda: {} }), 'cuda');
     expect(right).toMatchObject({ kind: 'ok', summary: `cuda: self-test passed (${PROBE_CHECKS.length} op checks match CPU)` });
     await expect(checkProvider(new FakeRuntime({ cuda: { failOpen: { message: 'no CUDA device' } } }), 'cuda')).rejects.toThrow(/no CUDA device/);
+  });
+
+  it('blames the runtime, not the provider, when the CPU reference itself fails', async () => {
+    class BrokenCpu extends FakeRuntime {
+      override async createSession(...args: Parameters<FakeRuntime['createSession']>) {
+        if (args[1].provider === 'cpu') throw new Error('libonnxruntime.so: cannot open shared object');
+        return super.createSession(...args);
+      }
+    }
+    const failure = checkProvider(new BrokenCpu({ cuda: {} }), 'cuda');
+    await expect(failure).rejects.toBeInstanceOf(SelfTestReferenceError);
+    await expect(failure).rejects.toThrow(/could not run its CPU reference \(libonnxruntime\.so: cannot open shared object\), so cuda was not checked.*not of cuda/);
+    const doctor = await runProviderCheck(new BrokenCpu({ cuda: {} }), 'cuda');
+    expect(doctor.usable).toBe(false);
+    expect(doctor.fix).toMatch(/not of cuda: reinstall genfill/);
+    expect(doctor.fix).not.toMatch(/execution provider "cuda" could not be used/);
   });
 });

@@ -14,7 +14,7 @@ import type { GraphDtype } from '../../models/graph-precision';
 import type { ModelFolder } from '../../pipeline/model-folder';
 import { loadSdxlModels } from '../../pipeline/sdxl-models';
 import type { SdxlModels } from '../../pipeline/sdxl-models';
-import { checkProvider } from '../../runtime/probe/provider-check';
+import { checkProvider, SelfTestReferenceError } from '../../runtime/probe/provider-check';
 import type { ProviderVerdict } from '../../runtime/probe/provider-check';
 import { providerCandidates, providerProblem } from '../../runtime/providers';
 import type { ProviderName, Runtime } from '../../runtime/runtime';
@@ -36,11 +36,15 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** The self-test on `provider`; a provider that cannot even open the probe is a ProviderError like a failed load. */
+/**
+ * The self-test on `provider`; a provider that cannot even open the probe is a ProviderError like a failed load. A
+ * CPU reference that fails is one too (the next candidate is tried), but its message blames the runtime, not the GPU.
+ */
 async function verdictFor(runtime: Runtime, provider: ProviderName): Promise<ProviderVerdict> {
   try {
     return await checkProvider(runtime, provider);
   } catch (error) {
+    if (error instanceof SelfTestReferenceError) throw new ProviderError(error.message, { cause: error });
     throw new ProviderError(providerProblem(provider, error), { cause: error });
   }
 }

@@ -1,7 +1,7 @@
 /** `genfill doctor --check-provider NAME`: the provider self-test, line by line, and what to do when it fails. */
 import { PROVIDERS, providerProblem } from '../providers';
 import type { ProviderName, Runtime } from '../runtime';
-import { checkProvider } from './provider-check';
+import { checkProvider, SelfTestReferenceError } from './provider-check';
 
 export interface DoctorCheck {
   lines: string[];
@@ -24,7 +24,7 @@ export async function runProviderCheck(runtime: Runtime, name: string): Promise<
     lines.push(`  → ${verdict.summary}`);
     return { lines, usable: verdict.kind !== 'refused', fix: verdict.summary };
   } catch (error) {
-    const problem = providerProblem(provider, error);
+    const problem = error instanceof SelfTestReferenceError ? error.message : providerProblem(provider, error);
     return { lines: [`  ✗ ${problem}`], usable: false, fix: problem };
   }
 }

@@ -77,13 +77,26 @@ export function verdictOf(provider: ProviderName, checks: CheckResult[]): Provid
 }
 
 /**
+ * The self-test's CPU reference itself failed: onnxruntime-node on this machine is at fault, not the provider under
+ * test, and the message says so.
+ */
+export class SelfTestReferenceError extends Error {}
+
+/**
  * Runs the probe on `provider` and on CPU. Throws when a session cannot be created on `provider` (the caller treats
- * that like any provider that fails to load).
+ * that like any provider that fails to load), and a SelfTestReferenceError when the CPU reference cannot run.
  */
 export async function checkProvider(runtime: Runtime, provider: ProviderName): Promise<ProviderVerdict> {
   const probe = buildProbeGraph();
   const outputs = PROBE_CHECKS.map((c) => c.output);
-  const reference = await runOn(runtime, 'cpu', probe.model, probe.feeds, outputs);
+  const reference = await runOn(runtime, 'cpu', probe.model, probe.feeds, outputs).catch((error: unknown) => {
+    throw new SelfTestReferenceError(
+      `genfill's provider self-test could not run its CPU reference (${error instanceof Error ? error.message : String(error)}), ` +
+        `so ${provider} was not checked. This is a problem of this onnxruntime-node installation, not of ${provider}: ` +
+        'reinstall genfill (`npm ci`) and run `genfill doctor`.',
+      { cause: error },
+    );
+  });
   const actual = await runOn(runtime, provider, probe.model, probe.feeds, outputs);
   const checks = PROBE_CHECKS.map(({ output, op }) => {
     const error = compareOutputs(reference[output], actual[output]);

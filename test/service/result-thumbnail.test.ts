@@ -148,12 +148,22 @@ async function decoded(jpeg: Uint8Array): Promise<Pixels> {
   return { width: info.width, height: info.height, channels: info.channels as 3, data: new Uint8Array(data) };
 }
 
-/** Mean absolute difference of two decoded thumbnails, per channel (the worst channel's). */
-function meanDifference(a: Pixels, b: Pixels): number {
+/**
+ * How far apart two decoded thumbnails are: the mean absolute difference per channel (the worst channel's), and the
+ * 99th percentile of all values' differences, which a region shown differently (a part of the fill) would raise.
+ */
+function difference(a: Pixels, b: Pixels): { mean: number; p99: number } {
   expect([a.width, a.height, a.channels]).toEqual([b.width, b.height, b.channels]);
   const sums = [0, 0, 0];
-  for (let i = 0; i < a.data.length; i++) sums[i % 3] += Math.abs(a.data[i] - b.data[i]);
-  return Math.max(...sums) / (a.width * a.height);
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < a.data.length; i++) {
+    const d = Math.abs(a.data[i] - b.data[i]);
+    sums[i % 3] += d;
+    counts[d]++;
+  }
+  let p99 = 0;
+  for (let seen = 0; seen < a.data.length * 0.99; p99++) seen += counts[p99];
+  return { mean: Math.max(...sums) / (a.width * a.height), p99: p99 - 1 };
 }
 
 /** The thumbnail the lazy path encodes from the full-size result. */
@@ -162,10 +172,10 @@ async function lazyThumbnail(result: Pixels): Promise<Pixels> {
 }
 
 /**
- * Agreement with the lazy thumbnail, in levels of 255 (mean per channel, worst channel): measured 1.0–1.7 on these
- * scenes, most of it the two JPEG encodes (before JPEG 0.3–0.6).
+ * Agreement with the lazy thumbnail, in levels of 255. Measured on these scenes: mean per channel 1.1–1.6 (0.3–0.6
+ * before JPEG: most of it is the two encodes), 99th percentile 5–6, worst single value 13–20 (JPEG ringing).
  */
-const MEAN_BOUND = 3;
+const BOUND = { mean: 3, p99: 12 };
 
 describe('thumbnails made with the results', () => {
   const crops: { name: string; engine: EngineName; size: Size; fromWorking: boolean }[] = [
@@ -193,9 +203,12 @@ describe('thumbnails made with the results', () => {
         expect({ width: thumbnail.width, height: thumbnail.height }).toEqual(thumbnailSize(size));
         expect(thumbnail.width / thumbnail.height).toBeCloseTo(size.width / size.height, 1);
         const lazy = await lazyThumbnail(result.pixels);
-        const difference = meanDifference(thumbnail, lazy);
-        measured.push(`${engine} ${size.width}×${size.height} seed ${result.seed}: mean |Δ| ${difference.toFixed(3)} per channel`);
-        if (fromWorking) expect(difference).toBeLessThanOrEqual(MEAN_BOUND);
+        const { mean, p99 } = difference(thumbnail, lazy);
+        measured.push(`${engine} ${size.width}×${size.height} seed ${result.seed}: |Δ| mean ${mean.toFixed(3)} per channel, p99 ${p99}`);
+        if (fromWorking) {
+          expect(mean).toBeLessThanOrEqual(BOUND.mean);
+          expect(p99).toBeLessThanOrEqual(BOUND.p99);
+        }
         // From the result itself: the lazy path's own bytes.
         else expect(Buffer.compare(result.thumbnail!, await encodeForDisplay(result.pixels, 'jpeg', THUMBNAIL_MAX_SIDE))).toBe(0);
       }
@@ -209,15 +222,18 @@ describe('thumbnails made with the results', () => {
     const matched = await run(jobFor(inputs, 'sdxl', 1), 'sdxl');
     const plain = await run(jobFor(scene(1400, 1400), 'sdxl', 1, false), 'sdxl');
     const thumbnail = await decoded(matched.results[0].thumbnail!);
-    expect(meanDifference(thumbnail, await lazyThumbnail(matched.results[0].pixels))).toBeLessThanOrEqual(MEAN_BOUND);
-    // Measured 5.9 over the whole thumbnail (the hole is a sixth of it), against 1.1 for the matched result's.
-    expect(meanDifference(thumbnail, await lazyThumbnail(plain.results[0].pixels))).toBeGreaterThan(MEAN_BOUND + 1);
+    expect(difference(thumbnail, await lazyThumbnail(matched.results[0].pixels)).mean).toBeLessThanOrEqual(BOUND.mean);
+    const unmatched = difference(thumbnail, await lazyThumbnail(plain.results[0].pixels));
+    // The cast shows only in the hole, a sixth of the thumbnail, and there far beyond the bounds (measured: mean 5.9,
+    // p99 35).
+    expect(unmatched.mean).toBeGreaterThan(BOUND.mean + 1);
+    expect(unmatched.p99).toBeGreaterThan(2 * BOUND.p99);
   });
 
   it('an opaque RGBA crop takes the working-size path; one with transparency is left to the lazy path', async () => {
     const opaque = await run(jobFor(scene(1400, 1400, () => 255), 'sdxl', 1), 'sdxl');
     const thumbnail = await decoded(opaque.results[0].thumbnail!);
-    expect(meanDifference(thumbnail, await lazyThumbnail(opaque.results[0].pixels))).toBeLessThanOrEqual(MEAN_BOUND);
+    expect(difference(thumbnail, await lazyThumbnail(opaque.results[0].pixels)).mean).toBeLessThanOrEqual(BOUND.mean);
 
     // Transparent on the left: the result keeps that alpha, the thumbnail must flatten it onto white.
     const transparent = await run(jobFor(scene(1400, 1400, (x) => (x < 300 ? 0 : 255)), 'sdxl', 1), 'sdxl');

@@ -185,6 +185,22 @@ function checkOutput(output: EngineOutput, expected: { width: number; height: nu
 /** The worker's engines by name; throws an EngineError for one that cannot run. */
 export type EngineLookup = (name: EngineName) => Engine;
 
+/** Step 3 for every generated image: its composite at the crop size, then its thumbnail (`bounds`: the crop mask's). */
+export async function finishResults(images: EngineImage[], job: RegionJob, engineJob: EngineJob, bounds: Rect): Promise<ResultImage[]> {
+  const thumbnails = thumbnailSource(job.image, job.working);
+  const workingBounds = thumbnails === 'working' ? maskBounds(engineJob.mask, engineJob.width, engineJob.height) : null;
+  // The libvips parts of the variations overlap on its thread pool.
+  return Promise.all(
+    images.map(async (image): Promise<ResultImage> => {
+      const result = await compositeResult(image, job, bounds, job.colourMatch ? { colourMatch: engineJob } : {});
+      if (thumbnails === null) return result;
+      // After the composite: with colour match at the working size, `image` has just been corrected in place.
+      const thumbnail = thumbnails === 'working' ? await thumbnailFromWorking(image, engineJob, workingBounds, job.image) : await thumbnailOfResult(result.pixels);
+      return { ...result, thumbnail };
+    }),
+  );
+}
+
 /** 1. resample the crop to the working size, 2. run the engine, 3. bring each result back and composite it. */
 export async function inpaintRegion(engines: EngineLookup, engine: EngineName, job: RegionJob, context: EngineRunContext): Promise<RegionOutput> {
   let mark = performance.now();
@@ -209,18 +225,7 @@ export async function inpaintRegion(engines: EngineLookup, engine: EngineName, j
   const engineMs = performance.now() - mark;
 
   mark = performance.now();
-  const thumbnails = thumbnailSource(job.image, job.working);
-  const workingBounds = thumbnails === 'working' ? maskBounds(engineJob.mask, engineJob.width, engineJob.height) : null;
-  // The libvips parts of the variations overlap on its thread pool.
-  const results = await Promise.all(
-    output.images.map(async (image): Promise<ResultImage> => {
-      const result = await compositeResult(image, job, bounds, job.colourMatch ? { colourMatch: engineJob } : {});
-      if (thumbnails === null) return result;
-      // After the composite: with colour match at the working size, `image` has just been corrected in place.
-      const thumbnail = thumbnails === 'working' ? await thumbnailFromWorking(image, engineJob, workingBounds, job.image) : await thumbnailOfResult(result.pixels);
-      return { ...result, thumbnail };
-    }),
-  );
+  const results = await finishResults(output.images, job, engineJob, bounds);
   const finish = performance.now() - mark;
   return { results, warnings: output.warnings, cancelled, timings: { prepare, engine: engineMs, finish } };
 }

@@ -22,7 +22,7 @@ function serviceImports(folder) {
 }
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'build/**', '.tmp/**', '.device/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'build/**', 'build.*/**', '.tmp/**', '.device/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

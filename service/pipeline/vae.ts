@@ -5,10 +5,11 @@
  * not the fp16-fix one.
  */
 import { EngineError } from '../errors';
+import { tensorSize } from '../runtime/runtime';
 import { outputAsFloat32 } from '../runtime/session';
 import type { ModelSession } from '../runtime/session';
 import { VAE_SCALE } from './inpaint-inputs';
-import { reusedFeed } from './reused-buffers';
+import { reusedFeed, reusedFloat32 } from './reused-buffers';
 
 export const LATENT_CHANNELS = 4;
 const LOGVAR_MIN = -30;
@@ -118,9 +119,11 @@ export class VaeDecoder {
     if (!finite) throw new EngineError(NAN_LATENTS_MESSAGE);
     feed.commit();
     const result = await this.session.run({ latent_sample: feed }, ['sample']);
-    const pixels = outputAsFloat32(result.sample, 'vae_decoder');
     const plane = width * height;
-    if (pixels.length !== 3 * plane) throw new EngineError(`vae_decoder: output has ${pixels.length} values, expected ${3 * plane}`);
+    const output = result.sample;
+    if (tensorSize(output) !== 3 * plane) throw new EngineError(`vae_decoder: output has ${tensorSize(output)} values, expected ${3 * plane}`);
+    // An fp32 output is read in place; an fp16 one is widened into a buffer kept for the next variation and job.
+    const pixels = outputAsFloat32(output, 'vae_decoder', output.type === 'float32' ? undefined : reusedFloat32('vae-decoder.sample', 3 * plane));
     return decodedToRgb(pixels, plane, this.nanMessage);
   }
 }

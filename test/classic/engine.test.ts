@@ -103,6 +103,25 @@ describe('classic engine', () => {
     }
   });
 
+  it('fails the job when a thread dies, but only after the others finished, and never reuses a dead or busy thread', async () => {
+    const pool = new VariationPool(2, new URL('./dying-variation-worker.ts', import.meta.url));
+    const job = { image: new Uint8Array(3), mask: new Uint8Array(1), width: 1, height: 1, threshold: BINARIZE_THRESHOLD, settings: DEFAULT_CLASSIC_SETTINGS };
+    try {
+      // Seed 2's thread answers and exits while seed 1's is still at work; the job waits for that one to stop.
+      const error = await pool.run({ ...job, seeds: [1, 2] }, quietContext).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(EngineError);
+      expect((error as Error).message).toMatch(/a fill thread stopped \(exit code 3\)/);
+      // Had the job settled at the exit, seed 1's thread would be idle while busy, and its late answer would fail this job.
+      const next = await pool.run({ ...job, seeds: [7, 8] }, quietContext);
+      expect(next.images.map((image) => [image.seed, ...image.rgb])).toEqual([
+        [7, 7],
+        [8, 8],
+      ]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('polls for cancellation inside a search pass, not only between iterations', async () => {
     // 200² with a 160² hole: the finest search visits ~27 000 target patches, several poll intervals' worth.
     const pollsAtProgress: number[] = [];

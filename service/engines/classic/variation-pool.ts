@@ -29,11 +29,14 @@ function shared(bytes: Uint8Array): Uint8Array {
 
 export class VariationPool {
   readonly #size: number;
+  readonly #workerUrl: URL;
   readonly #idle: Worker[] = [];
   #jobKey = 0;
 
-  constructor(size = availableParallelism() + 1) {
+  /** `workerUrl`: the thread's entry (tests give one that fails on purpose). */
+  constructor(size = availableParallelism() + 1, workerUrl = WORKER_URL) {
     this.#size = size;
+    this.#workerUrl = workerUrl;
   }
 
   /** Fills every seed; progress is reported for the batch (variation null), the step being the mean over variations. */
@@ -50,10 +53,12 @@ export class VariationPool {
     let warnings: string[] = [];
     let reported = 0;
     let next = 0;
+    /** Threads with a variation in hand; a thread that fails or dies is not given back to the pool. */
+    const working = new Set<Worker>();
+    const broken = new Set<Worker>();
 
     return new Promise((resolve, reject) => {
       let failure: Error | null = null;
-      let busy = 0;
       let settled = false;
       const isCancelled = () => {
         if (failure === null && context.isCancelled()) fail(new CancelledError());
@@ -65,10 +70,10 @@ export class VariationPool {
         Atomics.store(cancelFlag, 0, 1);
       };
       const settle = () => {
-        if (busy > 0 || settled) return;
+        if (working.size > 0 || settled) return;
         settled = true;
         clearInterval(poll);
-        for (const thread of threads) this.#give(thread);
+        for (const thread of threads) this.#give(thread, broken.has(thread));
         // A cancel keeps the variations that had finished.
         if (failure instanceof CancelledError) reject(new CancelledError(images.filter((image) => image !== undefined)));
         else if (failure) reject(failure);
@@ -77,7 +82,7 @@ export class VariationPool {
       const dispatch = (thread: Worker) => {
         if (next >= count || failure) return settle();
         const variation = next++;
-        busy++;
+        working.add(thread);
         const request: FillRequest = { jobKey, image, mask, width: job.width, height: job.height, threshold: job.threshold, settings: job.settings, variation, seed: job.seeds[variation], previews: variation === 0, cancel };
         thread.postMessage(request);
       };
@@ -97,21 +102,25 @@ export class VariationPool {
           case 'done':
             images[message.variation] = { seed: job.seeds[message.variation], width: job.width, height: job.height, rgb: message.rgb };
             warnings = message.warnings;
-            busy--;
+            working.delete(thread);
             return dispatch(thread);
           case 'failed':
             fail(message.cancelled ? new CancelledError() : new EngineError(`classic engine: ${message.message}`));
-            busy--;
+            working.delete(thread);
             return settle();
         }
       };
       for (const thread of threads) {
         thread.on('message', (message: FillReply) => onReply(thread, message));
-        thread.on('error', (error) => fail(new EngineError(`classic engine: a fill thread failed: ${error.message}`)));
+        thread.on('error', (error) => {
+          broken.add(thread);
+          fail(new EngineError(`classic engine: a fill thread failed: ${error.message}`));
+        });
         thread.once('exit', (code) => {
           // A thread that dies mid-job (out of memory) fails the job; the pool starts a new one next time.
+          broken.add(thread);
           fail(new EngineError(`classic engine: a fill thread stopped (exit code ${code})`));
-          busy = Math.max(0, busy - 1);
+          working.delete(thread);
           settle();
         });
         dispatch(thread);
@@ -125,15 +134,17 @@ export class VariationPool {
   }
 
   #take(): Worker {
-    const thread = this.#idle.pop() ?? spawnWorker(WORKER_URL, null);
+    const thread = this.#idle.pop() ?? spawnWorker(this.#workerUrl, null);
     thread.ref();
     return thread;
   }
 
-  #give(thread: Worker): void {
+  /** Back to the idle list, or ended when it failed (an 'error' comes before its 'exit'; it must not get the next job). */
+  #give(thread: Worker, broken: boolean): void {
     for (const event of ['message', 'error', 'exit']) thread.removeAllListeners(event);
     // Idle threads never keep their process alive.
     thread.unref();
-    if (thread.threadId >= 0) this.#idle.push(thread);
+    if (broken) void thread.terminate();
+    else if (thread.threadId >= 0) this.#idle.push(thread);
   }
 }

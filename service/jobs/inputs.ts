@@ -2,7 +2,8 @@
  * Turns the uploaded `image` and `mask` parts into validated pixels: raw or encoded (sniffed by magic bytes), within
  * the size limits, the same size, a mask that selects something, and a placement that agrees with the crop rule.
  * Raw parts are only checked (their bytes become the pixels); encoded ones go to a decoder — sharp in this thread by
- * default (the CLI), the decode worker for HTTP requests (worker/decode-host.ts), so no pixel touches that thread.
+ * default (the CLI), the decode worker for HTTP requests (worker/decode-host.ts), so that thread decodes and copies
+ * nothing.
  */
 import { planCrop } from '../../core/capture-plan';
 import { clip, GenfillError } from '../../core/errors';
@@ -34,7 +35,6 @@ export interface CropInputs {
 
 /** A part that holds pixels. */
 export type PixelRole = 'image' | 'mask';
-type Role = PixelRole;
 
 /**
  * Decodes an encoded part into pixels or throws the GenfillError that explains why it cannot (415, 413 from the
@@ -43,9 +43,9 @@ type Role = PixelRole;
 export type EncodedPartDecoder = (role: PixelRole, part: UploadedPart) => Promise<Pixels>;
 
 const RAW_TYPE = 'application/octet-stream';
-const ROLE_CHANNELS: Record<Role, readonly number[]> = { image: [3, 4], mask: [1] };
+const ROLE_CHANNELS: Record<PixelRole, readonly number[]> = { image: [3, 4], mask: [1] };
 
-function checkSizeLimits(role: Role, size: Size, origin: string): void {
+function checkSizeLimits(role: PixelRole, size: Size, origin: string): void {
   const side = Math.max(size.width, size.height);
   if (side > INPUT_LIMITS.maxSide || size.width * size.height > INPUT_LIMITS.maxPixels) {
     throw new GenfillError(
@@ -58,7 +58,7 @@ function checkSizeLimits(role: Role, size: Size, origin: string): void {
 }
 
 /** The byte size of a raw part that `params` declares; throws 400/413 when the declaration itself is out of bounds. */
-export function declaredRawBytes(role: Role, info: RawPixelsInfo): number {
+export function declaredRawBytes(role: PixelRole, info: RawPixelsInfo): number {
   if (!ROLE_CHANNELS[role].includes(info.channels)) {
     throw new GenfillError('invalid_params', `params.${role}.channels: a raw ${role} must have ${ROLE_CHANNELS[role].join(' or ')} channels, got ${info.channels}`, `params.${role}.channels`);
   }
@@ -66,7 +66,7 @@ export function declaredRawBytes(role: Role, info: RawPixelsInfo): number {
   return info.width * info.height * info.channels;
 }
 
-function rawPixels(role: Role, part: UploadedPart, info: RawPixelsInfo): Pixels {
+function rawPixels(role: PixelRole, part: UploadedPart, info: RawPixelsInfo): Pixels {
   const expected = declaredRawBytes(role, info);
   if (part.bytes.length !== expected) {
     throw new GenfillError(
@@ -79,7 +79,7 @@ function rawPixels(role: Role, part: UploadedPart, info: RawPixelsInfo): Pixels 
 }
 
 /** The EncodedPartDecoder of this thread: the header is read and checked first, then the pixels are decoded. */
-export async function decodeEncodedPart(role: Role, part: UploadedPart): Promise<Pixels> {
+export async function decodeEncodedPart(role: PixelRole, part: UploadedPart): Promise<Pixels> {
   const info = await readImageInfo(part.bytes).catch(() => null);
   if (!info) {
     const raw = part.contentType?.startsWith(RAW_TYPE);
@@ -110,7 +110,7 @@ function isRawPart(part: UploadedPart, info: RawPixelsInfo | undefined): info is
   return part.bytes.length === info.width * info.height * info.channels;
 }
 
-async function decodePart(role: Role, part: UploadedPart, info: RawPixelsInfo | undefined, decodeEncoded: EncodedPartDecoder): Promise<Pixels> {
+async function decodePart(role: PixelRole, part: UploadedPart, info: RawPixelsInfo | undefined, decodeEncoded: EncodedPartDecoder): Promise<Pixels> {
   if (part.bytes.length === 0) throw new GenfillError('bad_request', `${role}: the part is empty`, role);
   return isRawPart(part, info) ? rawPixels(role, part, info) : decodeEncoded(role, part);
 }

@@ -74,6 +74,11 @@ export class DecodeWorkerHost {
     worker.on('error', (error) => {
       this.#crashReason = error.message || String(error);
     });
+    // A reply that cannot be read names no decode to fail: end the thread, which fails them all (never a hang).
+    worker.on('messageerror', (error) => {
+      this.#crashReason = `unreadable reply: ${error.message}`;
+      void worker.terminate();
+    });
     worker.on('exit', (code) => {
       if (worker !== this.#worker) return;
       this.#worker = null;

@@ -70,10 +70,10 @@ const fetchers = new WeakMap<ProxySettings, Promise<HubFetch>>();
 /**
  * Node's own fetch when no proxy is set (exactly as before, and undici's 2 MB are not loaded); otherwise undici's
  * fetch through one EnvHttpProxyAgent per install, so connections to the proxy are reused from file to file. It is
- * the npm package's fetch, not Node's global one, on purpose: Node 20 bundles undici 6, whose fetch drives a
- * dispatcher through the handler interface of its own major version, and undici documents a dispatcher as safe only
- * with the fetch of the same release. The agent decides per request, so the CDN an LFS file redirects to is proxied
- * (or not, by NO_PROXY) on its own terms.
+ * the package's fetch, not Node's global one, on purpose: Node 20 bundles undici 6, whose fetch calls a dispatcher
+ * with the v6 handler interface, which a v7 agent takes only through a compatibility wrapper — a pairing that
+ * differs with every Node release, where the package's own fetch matches its agent exactly. The agent decides per
+ * request, so the CDN an LFS file redirects to is proxied (or not, by NO_PROXY) on its own terms.
  */
 export function hubFetchFor(proxy: ProxySettings | undefined): Promise<HubFetch> {
   if (!proxy) return Promise.resolve(globalThis.fetch);
@@ -89,7 +89,9 @@ export function hubFetchFor(proxy: ProxySettings | undefined): Promise<HubFetch>
         // them; https URLs always tunnel with CONNECT.
         proxyTunnel: false,
       });
-      return (url, init) => fetch(url, { ...init, dispatcher });
+      // undici's Response is the one Node's fetch returns, from another copy of the same code; its declared types
+      // differ from the DOM lib's (which the test build includes), hence the cast.
+      return (url, init) => fetch(url, { ...init, dispatcher }) as unknown as Promise<Response>;
     });
     fetchers.set(proxy, fetcher);
   }

@@ -73,11 +73,12 @@ export class FakeHub {
     for (const repo of repos) this.repos.set(repo.repoId, repo);
   }
 
-  async start(): Promise<this> {
+  /** `names`: the host names the endpoint and the CDN redirects use (proxy tests give names only their proxy knows). */
+  async start(names: { hub: string; cdn: string } = { hub: '127.0.0.1', cdn: '127.0.0.1' }): Promise<this> {
     this.hub = await listen((req, res) => this.serveHub(req, res));
     this.cdn = await listen((req, res) => this.serveCdn(req, res));
-    this.endpoint = `http://127.0.0.1:${(this.hub.address() as AddressInfo).port}`;
-    this.cdnBase = `http://127.0.0.1:${(this.cdn.address() as AddressInfo).port}`;
+    this.endpoint = `http://${names.hub}:${(this.hub.address() as AddressInfo).port}`;
+    this.cdnBase = `http://${names.cdn}:${(this.cdn.address() as AddressInfo).port}`;
     return this;
   }
 

@@ -123,6 +123,9 @@ describe('genfill model install through a proxy', () => {
     expect(login.kind).toBe('auth');
     expect(login.message).toMatch(new RegExp(`^The proxy http://127\\.0\\.0\\.1:${proxy.port} \\(HTTPS_PROXY\\) asks for a login \\(407`));
     expect(proxy.requests.map((r) => `${r.method} ${r.target}`)).toEqual(['CONNECT hub.genfill.invalid:443']);
+    // HTTP_PROXY set alone serves https too (undici's rule).
+    expect((await failure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid:8443', HTTP_PROXY: proxy.url() }))).message).toMatch(/\(HTTP_PROXY\) asks for a login/);
+    expect(proxy.requests.at(-1)?.target).toBe('hub.genfill.invalid:8443');
     await proxy.close();
 
     proxy = await new ForwardProxy({ connectStatus: 403 }).start();

@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { HubError } from '../../service/models/hub-api';
 import { modelIndexConfig } from '../models/tiny/configs';
 
 export interface FakeRepo {
@@ -241,4 +243,14 @@ export function sdxlLikeRepo(repoId = 'test-org/sdxl-inpaint-tiny', commit = 'a'
     ...network('unet', 'diffusion_pytorch_model', 3_000_000, 4),
   };
   return { repoId, commit, files };
+}
+
+/** The HubError a failed install rejects with (the test fails if it resolves, or rejects with anything else). */
+export async function hubFailure(promise: Promise<unknown>): Promise<HubError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HubError);
+  return error as HubError;
 }

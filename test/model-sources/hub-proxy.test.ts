@@ -10,23 +10,13 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../service/cli';
-import { HubError } from '../../service/models/hub-api';
 import { installFromHub, type InstallOptions } from '../../service/models/hub-download';
 import { hubFetchFor, proxyLabel, proxySettings } from '../../service/models/hub-proxy';
-import { FakeHub, type FakeRepo, sdxlLikeRepo, sha256 } from './fake-hub';
+import { FakeHub, type FakeRepo, hubFailure, sdxlLikeRepo, sha256 } from './fake-hub';
 import { ForwardProxy } from './forward-proxy';
 
 const UNET = 'unet/diffusion_pytorch_model.fp16.safetensors';
 const NAMES = { hub: 'hub.genfill.invalid', cdn: 'cdn.genfill.invalid' };
-
-async function failure(promise: Promise<unknown>): Promise<HubError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HubError);
-  return error as HubError;
-}
 
 /** A port nothing listens on (listened on, then closed). */
 async function closedPort(): Promise<number> {
@@ -100,7 +90,7 @@ describe('genfill model install through a proxy', () => {
 
   it('407 from the proxy: one message naming the proxy (never the password) and how to log in', async () => {
     proxy = await new ForwardProxy({ login: 'alice:right' }).start();
-    const wrong = await failure(install({ HTTP_PROXY: proxy.url('alice:wrong-password') }));
+    const wrong = await hubFailure(install({ HTTP_PROXY: proxy.url('alice:wrong-password') }));
     expect(wrong.kind).toBe('auth');
     expect(wrong.retryable).toBe(false);
     expect(wrong.message).toBe(
@@ -112,24 +102,24 @@ describe('genfill model install through a proxy', () => {
     );
     expect(wrong.message).not.toMatch(/wrong-password/);
 
-    const none = await failure(install({ http_proxy: proxy.url() }));
+    const none = await hubFailure(install({ http_proxy: proxy.url() }));
     expect(none.message.split('\n')[1]).toBe(`Put yours into http_proxy: http://USER:PASSWORD@127.0.0.1:${proxy.port} (write @ : / % in them percent-encoded, e.g. %40 for @).`);
     expect(hub.requests).toEqual([]);
   });
 
   it('an https hub through HTTPS_PROXY tunnels with CONNECT: a 407 or a refused tunnel is explained', async () => {
     proxy = await new ForwardProxy({ login: 'bob:pw' }).start();
-    const login = await failure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid', HTTPS_PROXY: proxy.url() }));
+    const login = await hubFailure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid', HTTPS_PROXY: proxy.url() }));
     expect(login.kind).toBe('auth');
     expect(login.message).toMatch(new RegExp(`^The proxy http://127\\.0\\.0\\.1:${proxy.port} \\(HTTPS_PROXY\\) asks for a login \\(407`));
     expect(proxy.requests.map((r) => `${r.method} ${r.target}`)).toEqual(['CONNECT hub.genfill.invalid:443']);
     // HTTP_PROXY set alone serves https too (undici's rule).
-    expect((await failure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid:8443', HTTP_PROXY: proxy.url() }))).message).toMatch(/\(HTTP_PROXY\) asks for a login/);
+    expect((await hubFailure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid:8443', HTTP_PROXY: proxy.url() }))).message).toMatch(/\(HTTP_PROXY\) asks for a login/);
     expect(proxy.requests.at(-1)?.target).toBe('hub.genfill.invalid:8443');
     await proxy.close();
 
     proxy = await new ForwardProxy({ connectStatus: 403 }).start();
-    const refused = await failure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid', https_proxy: proxy.url() }));
+    const refused = await hubFailure(install({ HF_ENDPOINT: 'https://hub.genfill.invalid', https_proxy: proxy.url() }));
     expect(refused.kind).toBe('unreachable');
     expect(refused.message).toBe(
       [
@@ -141,7 +131,7 @@ describe('genfill model install through a proxy', () => {
 
   it('an unreachable proxy: one message naming it (refused, or its name unknown), through the CLI too', async () => {
     const port = await closedPort();
-    const refused = await failure(install({ HTTP_PROXY: `http://carol:hunter2@127.0.0.1:${port}` }));
+    const refused = await hubFailure(install({ HTTP_PROXY: `http://carol:hunter2@127.0.0.1:${port}` }));
     expect(refused.kind).toBe('unreachable');
     expect(refused.message).toBe(
       [
@@ -163,7 +153,7 @@ describe('genfill model install through a proxy', () => {
     proxy = await new ForwardProxy().start();
     const port = new URL(hub.endpoint).port;
     for (const noProxy of ['.genfill.invalid', `example.com, hub.genfill.invalid:${port}`, '*']) {
-      const error = await failure(install({ HTTP_PROXY: proxy.url(), NO_PROXY: noProxy }));
+      const error = await hubFailure(install({ HTTP_PROXY: proxy.url(), NO_PROXY: noProxy }));
       expect(error.kind).toBe('unreachable');
       expect(error.message.split('\n')[0]).toBe(`Could not reach the Hugging Face hub at ${hub.endpoint} (getaddrinfo ENOTFOUND hub.genfill.invalid).`);
     }

@@ -67,16 +67,26 @@ export async function encodeJpeg(pixels: Pixels, quality = 80): Promise<Buffer> 
   return rawInput(pixels).jpeg({ quality }).toBuffer();
 }
 
+/** JPEG has no alpha: flatten onto white, like Photoshop's thumbnails of transparent layers. */
+function displayJpeg(pipeline: Sharp): Promise<Buffer> {
+  return pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer();
+}
+
 /** PNG or JPEG for display, scaled down (never up) so the longest side is at most `maxSide` when given. */
 export async function encodeForDisplay(pixels: Pixels, format: 'png' | 'jpeg', maxSide?: number): Promise<Buffer> {
   let pipeline = rawInput(pixels);
   if (maxSide !== undefined) {
     pipeline = pipeline.resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true, kernel: 'lanczos3' });
   }
-  // JPEG has no alpha: flatten onto white, like Photoshop's thumbnails of transparent layers.
-  return format === 'jpeg'
-    ? pipeline.flatten({ background: '#ffffff' }).jpeg({ quality: 85 }).toBuffer()
-    : pipeline.png(PNG_TRANSFER).toBuffer();
+  return format === 'jpeg' ? displayJpeg(pipeline) : pipeline.png(PNG_TRANSFER).toBuffer();
+}
+
+/**
+ * A display JPEG (as `encodeForDisplay` makes) of `pixels` resized to exactly `size` (Lanczos-3, each axis on its
+ * own): a thumbnail made from another resolution of the picture than the one it shows.
+ */
+export async function encodeJpegAt(pixels: Pixels, size: Size): Promise<Buffer> {
+  return displayJpeg(rawInput(pixels).resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' }));
 }
 
 /** A view on sharp's Buffer as a plain Uint8Array (no copy). */

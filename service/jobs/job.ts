@@ -52,9 +52,9 @@ export class Job {
     this.progress = new ProgressTracker(params.variations, params.steps);
   }
 
-  /** Bytes held by the results (what the retention budget counts). */
+  /** Bytes held by the results and the thumbnails made with them (what the retention budget counts). */
   get resultBytes(): number {
-    return this.results.reduce((sum, r) => sum + r.pixels.data.byteLength, 0);
+    return this.results.reduce((sum, r) => sum + r.pixels.data.byteLength + (r.thumbnail?.byteLength ?? 0), 0);
   }
 
   /** Bytes a finished job holds — results, preview, its record and texts — as the retention budget counts them. */

@@ -2,8 +2,9 @@
  * Region handling around an engine run, inside the engine worker: resample the crop to the engine's working size
  * (Pillow's Lanczos-3, up or down), decide soft-edge denoising, run the engine (a removal with SDXL: the classic
  * prefill first, remove.ts), and bring each result back to the crop size, colour-matched (SDXL; at the working size
- * for crops larger than it) and composited over the original by the soft mask. Everything here is proportional to
- * the crop, so none of it runs on the HTTP thread; the crop arrives and the results leave as transferred buffers.
+ * for crops larger than it) and composited over the original by the soft mask, each with its thumbnail
+ * (result-thumbnail.ts). Everything here is proportional to the crop, so none of it runs on the HTTP thread; the crop
+ * arrives and the results leave as transferred buffers.
  * A cancel keeps the variations that finished.
  */
 import type { Rect, Size } from '../../core/geometry';
@@ -13,10 +14,11 @@ import type { EngineImage, EngineJob, EngineOutput, EngineRunContext, Generation
 import type { Engine } from '../engines/engine';
 import { CancelledError, EngineError } from '../errors';
 import { colourMatchArea, matchColours } from '../imaging/colour-match';
-import type { Pixels } from '../imaging/pixels';
+import { isOpaque, type Pixels } from '../imaging/pixels';
 import { resizeLanczos, toRgb, toRgbaCopy } from '../imaging/resize';
 import { isSoftSelection } from '../pipeline/soft-inpainting';
 import { prefillThenRepaint } from './remove';
+import { thumbnailFromWorking, thumbnailOfResult } from './result-thumbnail';
 
 /** One job as the worker receives it: the crop at its own size, the engine's working size, what to generate. */
 export interface RegionJob extends GenerationSettings {
@@ -39,6 +41,8 @@ export interface ResultImage {
   seed: number;
   /** RGBA at the crop size. */
   pixels: Pixels;
+  /** JPEG as `?format=jpeg&maxSide=THUMBNAIL_MAX_SIDE` serves it, made with the result (result-thumbnail.ts); absent: made when asked. */
+  thumbnail?: Uint8Array;
 }
 
 export interface RegionOutput {
@@ -96,8 +100,19 @@ export function workingFootprint(bounds: Rect, crop: Size, working: Size): Rect 
  * into a large crop), and the statistics see the crop's detail as resampled; on a synthetic cast
  * (test/service/region.test.ts) the two results differ by 0.3/255 on average, 2/255 at worst.
  */
-function matchesAtWorkingSize(generated: EngineImage, crop: Size): boolean {
-  return generated.width * generated.height < crop.width * crop.height;
+function matchesAtWorkingSize(working: Size, crop: Size): boolean {
+  return working.width * working.height < crop.width * crop.height;
+}
+
+/**
+ * Where a job's thumbnails come from (result-thumbnail.ts), decided once per job: for a crop larger than the working
+ * size, the working-size data — final there, colour match included (matchesAtWorkingSize) — unless the crop has
+ * transparency, which the engine's RGB input does not carry (null: the lazy path encodes from the result, flattened
+ * as it should be; 16 ms to check a 4096² crop); for other crops the result itself, no larger than a working image.
+ */
+function thumbnailSource(crop: Pixels, working: Size): 'working' | 'result' | null {
+  if (!matchesAtWorkingSize(working, crop)) return 'result';
+  return isOpaque(crop) ? 'working' : null;
 }
 
 /**
@@ -170,6 +185,22 @@ function checkOutput(output: EngineOutput, expected: { width: number; height: nu
 /** The worker's engines by name; throws an EngineError for one that cannot run. */
 export type EngineLookup = (name: EngineName) => Engine;
 
+/** Step 3 for every generated image: its composite at the crop size, then its thumbnail (`bounds`: the crop mask's). */
+export async function finishResults(images: EngineImage[], job: RegionJob, engineJob: EngineJob, bounds: Rect): Promise<ResultImage[]> {
+  const thumbnails = thumbnailSource(job.image, job.working);
+  const workingBounds = thumbnails === 'working' ? maskBounds(engineJob.mask, engineJob.width, engineJob.height) : null;
+  // The libvips parts of the variations overlap on its thread pool.
+  return Promise.all(
+    images.map(async (image): Promise<ResultImage> => {
+      const result = await compositeResult(image, job, bounds, job.colourMatch ? { colourMatch: engineJob } : {});
+      if (thumbnails === null) return result;
+      // After the composite: with colour match at the working size, `image` has just been corrected in place.
+      const thumbnail = thumbnails === 'working' ? await thumbnailFromWorking(image, engineJob, workingBounds, job.image) : await thumbnailOfResult(result.pixels);
+      return { ...result, thumbnail };
+    }),
+  );
+}
+
 /** 1. resample the crop to the working size, 2. run the engine, 3. bring each result back and composite it. */
 export async function inpaintRegion(engines: EngineLookup, engine: EngineName, job: RegionJob, context: EngineRunContext): Promise<RegionOutput> {
   let mark = performance.now();
@@ -194,8 +225,7 @@ export async function inpaintRegion(engines: EngineLookup, engine: EngineName, j
   const engineMs = performance.now() - mark;
 
   mark = performance.now();
-  // The libvips parts of the variations overlap on its thread pool.
-  const results = await Promise.all(output.images.map((image) => compositeResult(image, job, bounds, job.colourMatch ? { colourMatch: engineJob } : {})));
+  const results = await finishResults(output.images, job, engineJob, bounds);
   const finish = performance.now() - mark;
   return { results, warnings: output.warnings, cancelled, timings: { prepare, engine: engineMs, finish } };
 }

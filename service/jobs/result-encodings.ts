@@ -2,7 +2,10 @@
  * Encoded results (PNG, JPEG, thumbnails) for `GET /v1/jobs/:id/results/:n`: each encoded once per result, format and
  * size, shared by every request that wants it — concurrent ones wait for the same encode — and kept with the job,
  * its bytes counted in the retention budget. Encodes running at once are capped over all results; the rest queue.
+ * The panel's thumbnail (`jpeg`, `THUMBNAIL_MAX_SIDE`) usually comes made with the result (result-thumbnail.ts) and
+ * is served as it is; a result without one has it encoded here like any other.
  */
+import { THUMBNAIL_MAX_SIDE } from '../../core/protocol';
 import { encodeForDisplay } from '../imaging/codec';
 import type { Pixels } from '../imaging/pixels';
 import type { Job } from './job';
@@ -47,6 +50,11 @@ export class ResultEncodings {
   }
 
   encoded(job: Job, index: number, format: DisplayFormat, maxSide?: number): Promise<Buffer> {
+    const { pixels, thumbnail } = job.results[index];
+    // Counted with the result (Job.resultBytes), not here.
+    if (thumbnail && format === 'jpeg' && maxSide === THUMBNAIL_MAX_SIDE) {
+      return Promise.resolve(Buffer.from(thumbnail.buffer, thumbnail.byteOffset, thumbnail.byteLength));
+    }
     let entries = this.#byJob.get(job);
     if (!entries) this.#byJob.set(job, (entries = new Map()));
     const key = `${index}/${format}/${maxSide ?? 'full'}`;
@@ -58,7 +66,6 @@ export class ResultEncodings {
       return cached.encoded;
     }
 
-    const pixels = job.results[index].pixels;
     const entry: Entry = { encoded: this.#limited(() => this.#encode(pixels, format, maxSide)), bytes: 0 };
     entries.set(key, entry);
     this.#evictBeyond(job, entries);

@@ -83,9 +83,10 @@ async function run(message: Extract<HostMessage, { type: 'run' }>): Promise<void
   };
   try {
     const output = await inpaintRegion(engineNamed, message.engine, message.job, { onProgress, isCancelled: () => flag.cancelled });
-    // The results are this run's own buffers (fresh composites): they move to the main thread unless native code
-    // made them (then they are copied; see transfer-list.ts).
-    post({ type: 'done', runId, output }, transferList(output.results.map((result) => result.pixels.data)));
+    // The results and their thumbnails are this run's own buffers (fresh composites, owned copies of the JPEGs):
+    // they move to the main thread unless native code made them (then they are copied; see transfer-list.ts).
+    const buffers = output.results.flatMap((result) => (result.thumbnail ? [result.pixels.data, result.thumbnail] : [result.pixels.data]));
+    post({ type: 'done', runId, output }, transferList(buffers));
   } catch (error) {
     post({ type: 'failed', runId, failure: toFailure(flag.cancelled && !(error instanceof EngineError) ? new CancelledError() : error) });
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Messages between the main thread and the engine worker: plain data with a `type` discriminant. Pixels (the crop
- * in, the composited results out) travel as transferred ArrayBuffers; cancellation is a SharedArrayBuffer flag the engine polls (see cancel-flag.ts).
+ * in, the composited results and their thumbnail JPEGs out) travel as transferred ArrayBuffers; cancellation is a
+ * SharedArrayBuffer flag the engine polls (see cancel-flag.ts).
  */
 import type { EngineName, ExecutionProviderChoice } from '../../core/params';
 import type { EngineStatus } from '../../core/protocol';

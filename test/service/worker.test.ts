@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Health } from '../../core/protocol';
 import { ROUTES } from '../../core/protocol';
@@ -104,6 +105,25 @@ describe('engine worker runs', () => {
         }
       }
       expect(output.timings.engine).toBeGreaterThan(0);
+    } finally {
+      await host.close();
+    }
+  });
+
+  it('bring each result’s thumbnail JPEG back with it, made from the working size for a crop larger than it', async () => {
+    const host = new EngineWorkerHost({ modelDir: null, provider: 'cpu', lowMemory: false, batchVariations: false, engineModule: FAKE_ENGINE_MODULE }, silentLogger);
+    try {
+      const source = makeCrop(600, 300, 3);
+      const job = regionJob({ width: 600, height: 300, channels: 3, data: source.image }, { width: 600, height: 300, channels: 1, data: source.mask }, 'x', [5, 6], {
+        width: 300,
+        height: 150,
+      });
+      const output = await host.run('classic', job, { cancel: new CancelFlag(), onProgress: () => {} });
+      for (const result of output.results) {
+        expect(result.thumbnail).toBeInstanceOf(Uint8Array);
+        const { format, width, height } = await sharp(result.thumbnail!).metadata();
+        expect([format, width, height]).toEqual(['jpeg', 256, 128]);
+      }
     } finally {
       await host.close();
     }

@@ -50,11 +50,23 @@ function proxyVariable(env: NodeJS.ProcessEnv, lowerName: string): ProxyVariable
   // curl and Python take `proxy.corp:3128` as http://proxy.corp:3128.
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(set.value) ? set.value : `http://${set.value}`;
   const url = URL.canParse(text) ? new URL(text) : undefined;
+  const shown = set.value.replace(/:[^:@/]*@/, ':****@');
   if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) {
-    const shown = set.value.replace(/:[^:@/]*@/, ':****@');
     throw new HubError('usage', `${set.name}="${shown}" is not a proxy address such as http://proxy.example.com:3128: correct it, or unset it to connect directly.`);
   }
+  if (!isPercentEncoded(url.username) || !isPercentEncoded(url.password)) {
+    throw new HubError('usage', `${set.name}="${shown}": the proxy login has a % that starts no percent-encoding; write % as %25.`);
+  }
   return { name: set.name, url };
+}
+
+function isPercentEncoded(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The proxy as messages show it: scheme, user, host and port, never the password. */
@@ -99,7 +111,7 @@ export function hubFetchFor(proxy: ProxySettings | undefined): Promise<HubFetch>
 }
 
 /** Errors on the way to a server; the proxy is blamed when the address that failed is the proxy's. */
-const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'UND_ERR_CONNECT_TIMEOUT']);
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
 interface ErrorFacts {
   message?: string;

@@ -11,7 +11,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../../service/cli';
 import { installFromHub, type InstallOptions } from '../../service/models/hub-download';
-import { hubFetchFor, proxyLabel, proxySettings } from '../../service/models/hub-proxy';
+import { hubFetchFor, proxyFailure, proxyLabel, proxySettings } from '../../service/models/hub-proxy';
 import { FakeHub, type FakeRepo, hubFailure, sdxlLikeRepo, sha256 } from './fake-hub';
 import { ForwardProxy } from './forward-proxy';
 
@@ -206,6 +206,20 @@ describe('proxy settings from the environment', () => {
       'HTTPS_PROXY="ftp://proxy:21" is not a proxy address such as http://proxy.example.com:3128: correct it, or unset it to connect directly.',
     );
     expect(() => proxySettings({ http_proxy: 'http://u:pa ss@proxy:x' })).toThrow(/^http_proxy="http:\/\/u:\*\*\*\*@proxy:x" is not a proxy address/);
+    expect(() => proxySettings({ HTTP_PROXY: 'http://u:100%@proxy:3128' })).toThrow(
+      'HTTP_PROXY="http://u:****@proxy:3128": the proxy login has a % that starts no percent-encoding; write % as %25.',
+    );
+  });
+
+  it('a connect timeout naming the proxy port is blamed on the proxy; a direct failure elsewhere is not', () => {
+    const proxy = proxySettings({ HTTPS_PROXY: 'http://proxy.corp:3128' });
+    const failed = (message: string, extra: object = {}) =>
+      Object.assign(new TypeError('fetch failed'), { cause: { message, ...extra } });
+    const timeout = proxyFailure(failed('Connect Timeout Error (attempted addresses: 10.0.0.5:3128, timeout: 10000ms)', { code: 'UND_ERR_CONNECT_TIMEOUT' }), proxy, 'https://huggingface.co');
+    expect(timeout?.message).toMatch(/^Could not reach the proxy http:\/\/proxy\.corp:3128 \(HTTPS_PROXY\) \(Connect Timeout Error/);
+    const direct = failed('connect ECONNREFUSED 10.1.1.1:443', { code: 'ECONNREFUSED', address: '10.1.1.1', port: 443 });
+    expect(proxyFailure(direct, proxy, 'https://huggingface.co')).toBeUndefined();
+    expect(proxyFailure(direct, undefined, 'https://huggingface.co')).toBeUndefined();
   });
 
   it('the label shows scheme, user, host and port, never the password', () => {

@@ -2,12 +2,16 @@
  * The two Hugging Face hub calls `genfill model install` needs — a revision's file list with sizes and hashes, and a
  * file's bytes from an offset — and the hub's failures turned into one HubError each, whose message says what to do.
  * Settings follow huggingface_hub: HF_ENDPOINT (a mirror, or the tests' fake hub), HF_TOKEN (else the token file
- * `hf auth login` writes), HF_HUB_OFFLINE.
+ * `hf auth login` writes), HF_HUB_OFFLINE, and the proxy variables (hub-proxy.ts).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { HubError } from './hub-error';
 import { hfHomeDir } from './hub-cache';
+import { hubFetchFor, proxyFailure, type ProxySettings, proxySettings } from './hub-proxy';
+
+export { HubError, type HubErrorKind } from './hub-error';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
@@ -17,6 +21,8 @@ export interface HubSettings {
   /** HF_HUB_OFFLINE: the user told every Hugging Face tool not to contact the hub. */
   offline: boolean;
   userAgent: string;
+  /** HTTPS_PROXY / HTTP_PROXY / NO_PROXY; undefined when no proxy is set. */
+  proxy: ProxySettings | undefined;
 }
 
 export function hubSettings(env: NodeJS.ProcessEnv, userAgent = 'genfill'): HubSettings {
@@ -27,6 +33,7 @@ export function hubSettings(env: NodeJS.ProcessEnv, userAgent = 'genfill'): HubS
     token: env.HF_TOKEN || env.HUGGING_FACE_HUB_TOKEN || readTokenFile(env.HF_TOKEN_PATH || join(hfHomeDir(env), 'token')),
     offline: /^(1|true|yes|on)$/i.test(env.HF_HUB_OFFLINE ?? ''),
     userAgent,
+    proxy: proxySettings(env),
   };
 }
 
@@ -58,23 +65,6 @@ export interface HubRevision {
 /** What huggingface_hub names a file's blob in the cache: the sha256 for LFS files, else the git blob id. */
 export function blobName(file: HubFile): string {
   return file.lfsSha256 ?? file.blobId;
-}
-
-export type HubErrorKind = 'unreachable' | 'tls' | 'auth' | 'not_found' | 'http' | 'interrupted' | 'integrity' | 'layout' | 'disk' | 'usage' | 'cancelled';
-
-export class HubError extends Error {
-  /** Whether trying again (resuming) may succeed: a dropped connection, a 5xx, a rate limit. */
-  readonly retryable: boolean;
-
-  constructor(
-    readonly kind: HubErrorKind,
-    message: string,
-    options: { retryable?: boolean; cause?: unknown } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.name = 'HubError';
-    this.retryable = options.retryable ?? false;
-  }
 }
 
 /** The hub's answer to `GET /api/models/{repo}/revision/{rev}?blobs=true`, the part we use. */
@@ -140,10 +130,11 @@ async function hubFetch(settings: HubSettings, url: string, init: { signal?: Abo
   if (settings.token) headers.authorization = `Bearer ${settings.token}`;
   let response: Response;
   try {
+    const fetch = await hubFetchFor(settings.proxy);
     response = await fetch(url, { headers, signal: init.signal });
   } catch (error) {
     if (init.signal?.aborted) throw new HubError('cancelled', 'Stopped.', { cause: error });
-    throw connectionError(settings.endpoint, error);
+    throw proxyFailure(error, settings.proxy, settings.endpoint) ?? connectionError(settings.endpoint, error);
   }
   if (response.ok) return response;
   await response.body?.cancel();

@@ -306,7 +306,14 @@ class BlobStore {
             callback(null, chunk);
           },
         });
-        await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), meter, createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w' }));
+        const writer = createWriteStream(partial, { flags: offset > 0 ? 'a' : 'w' });
+        try {
+          await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), meter, writer);
+        } finally {
+          // pipeline rejects on a dropped connection before the file stream has closed, and a write still in flight
+          // would land after the next try read the partial's size: appended there, unhashed.
+          if (!writer.closed) await new Promise<void>((resolve) => writer.destroy().once('close', () => resolve()));
+        }
       } catch (error) {
         if (error instanceof HubError && error.kind === 'integrity') {
           await rm(partial, { force: true });
@@ -323,6 +330,11 @@ class BlobStore {
 
     const size = (await sizeOf(partial)) ?? 0;
     if (size < file.size) throw new HubError('interrupted', `the connection closed after ${size} of ${file.size} bytes`, { retryable: true });
+    if (size > file.size) {
+      // Bytes that never passed the hash: the partial cannot be trusted, fetch it whole on the next try.
+      await rm(partial, { force: true });
+      throw new HubError('interrupted', `${file.path}: the partial file grew to ${size} of ${file.size} bytes`, { retryable: true });
+    }
     const actual = digest.hex();
     if (actual !== digest.expected) {
       await rm(partial, { force: true });

@@ -8,6 +8,8 @@
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { HubError } from '../../service/models/hub-api';
 import { modelIndexConfig } from '../models/tiny/configs';
 
 export interface FakeRepo {
@@ -73,11 +75,12 @@ export class FakeHub {
     for (const repo of repos) this.repos.set(repo.repoId, repo);
   }
 
-  async start(): Promise<this> {
+  /** `names`: the host names the endpoint and the CDN redirects use (proxy tests give names only their proxy knows). */
+  async start(names: { hub: string; cdn: string } = { hub: '127.0.0.1', cdn: '127.0.0.1' }): Promise<this> {
     this.hub = await listen((req, res) => this.serveHub(req, res));
     this.cdn = await listen((req, res) => this.serveCdn(req, res));
-    this.endpoint = `http://127.0.0.1:${(this.hub.address() as AddressInfo).port}`;
-    this.cdnBase = `http://127.0.0.1:${(this.cdn.address() as AddressInfo).port}`;
+    this.endpoint = `http://${names.hub}:${(this.hub.address() as AddressInfo).port}`;
+    this.cdnBase = `http://${names.cdn}:${(this.cdn.address() as AddressInfo).port}`;
     return this;
   }
 
@@ -240,4 +243,14 @@ export function sdxlLikeRepo(repoId = 'test-org/sdxl-inpaint-tiny', commit = 'a'
     ...network('unet', 'diffusion_pytorch_model', 3_000_000, 4),
   };
   return { repoId, commit, files };
+}
+
+/** The HubError a failed install rejects with (the test fails if it resolves, or rejects with anything else). */
+export async function hubFailure(promise: Promise<unknown>): Promise<HubError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HubError);
+  return error as HubError;
 }

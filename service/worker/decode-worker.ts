@@ -8,9 +8,11 @@ import { parentPort } from 'node:worker_threads';
 import { GenfillError } from '../../core/errors';
 import { decodeEncodedPart } from '../jobs/inputs';
 import type { DecodeReply, DecodeRequest } from './decode-messages';
+import { lowerThisThreadsPriority } from './thread-priority';
 
 if (!parentPort) throw new Error('decode-worker.ts must run in a worker thread');
 const port = parentPort;
+lowerThisThreadsPriority();
 
 /** The reply to `request` and the buffers that move with it. */
 async function decoded(request: DecodeRequest): Promise<[DecodeReply, ArrayBuffer[]]> {

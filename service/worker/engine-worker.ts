@@ -14,11 +14,13 @@ import { CancelFlag } from './cancel-flag';
 import { createEngines, isEngine, type EngineSlot } from './engine-factory';
 import type { EngineSettings, HostMessage, RunFailure, WorkerMessage } from './messages';
 import { transferList } from './transfer-list';
+import { lowerThisThreadsPriority } from './thread-priority';
 
 const STATUS_POLL_MS = 250;
 
 if (!parentPort) throw new Error('engine-worker.ts must run in a worker thread');
 const port = parentPort;
+lowerThisThreadsPriority();
 const settings = workerData as EngineSettings;
 
 function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {

@@ -2,9 +2,9 @@
  * A classic-fill thread: fills the variations it is sent, one at a time, and reports each step. The plan (the
  * seed-independent part) is made once per job and thread.
  */
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { CancelledError } from '../../errors';
+import { lowerThisThreadsPriority } from '../../worker/thread-priority';
 import { fillVariation } from './fill';
 import { planFill, type FillPlan } from './plan';
 import { levelPreview } from './preview';
@@ -13,16 +13,8 @@ import type { FillReply, FillRequest } from './variation-messages';
 if (!parentPort) throw new Error('variation-worker.ts must run in a worker thread');
 const port = parentPort;
 
-/** Nice value of fill threads: on a busy machine the HTTP thread and the engine worker get the cores first. */
-const FILL_THREAD_NICE = 10;
-// On Linux the nice value belongs to the calling thread alone; elsewhere it would lower the whole service, so not there.
-if (process.platform === 'linux') {
-  try {
-    setPriority(FILL_THREAD_NICE);
-  } catch {
-    // A sandbox that refuses: run at normal priority.
-  }
-}
+// On a busy machine the HTTP thread gets a core first (thread-priority.ts).
+lowerThisThreadsPriority();
 
 let planned: { jobKey: number; plan: FillPlan } | null = null;
 

@@ -1,5 +1,5 @@
 /**
- * Tuning of the classic fill. Chosen so a 512² hole in a 1024² crop fills in 1.1–1.4 s on one core (target ≤ 2 s,
+ * Tuning of the classic fill. Chosen so a 512² hole in a 1024² crop fills in 1.2–1.9 s on one core, by texture (target ≤ 2 s,
  * see bench/classic.bench.ts) with stripes and checkerboards continued exactly; the comments say what each knob trades.
  */
 export interface ClassicSettings {

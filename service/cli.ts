@@ -371,7 +371,7 @@ against the hub's sha256 / git hash; an interrupted download resumes when the co
   --revision R   branch, tag or commit hash (default main)
 
 Environment: HF_HUB_CACHE or HF_HOME (where the cache is; now ${hubCacheDir(env)}), HF_TOKEN (gated or private
-repos), HF_ENDPOINT (a mirror), HF_HUB_OFFLINE, HTTPS_PROXY / HTTP_PROXY / NO_PROXY (a proxy, as curl reads them).`;
+repos), HF_ENDPOINT (a mirror), HF_HUB_OFFLINE, HTTPS_PROXY / HTTP_PROXY / NO_PROXY (a proxy; HTTP_PROXY alone serves https too).`;
 
 async function modelInstall(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({ args, options: { revision: { type: 'string' }, help: { type: 'boolean' } }, strict: true, allowPositionals: true });

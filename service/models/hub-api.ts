@@ -128,9 +128,10 @@ export function fetchFile(settings: HubSettings, repoId: string, commit: string,
 async function hubFetch(settings: HubSettings, url: string, init: { signal?: AbortSignal; headers?: Record<string, string> }, context: RequestContext): Promise<Response> {
   const headers: Record<string, string> = { 'user-agent': settings.userAgent, ...init.headers };
   if (settings.token) headers.authorization = `Bearer ${settings.token}`;
+  // Outside the try: a missing undici is an installation problem, not a network one worth retrying.
+  const fetch = await hubFetchFor(settings.proxy);
   let response: Response;
   try {
-    const fetch = await hubFetchFor(settings.proxy);
     response = await fetch(url, { headers, signal: init.signal });
   } catch (error) {
     if (init.signal?.aborted) throw new HubError('cancelled', 'Stopped.', { cause: error });

@@ -1,7 +1,8 @@
 /**
- * Proxies for `genfill model install`, read from the environment the way curl and huggingface_hub read them:
+ * Proxies for `genfill model install`, read from the environment much as curl and huggingface_hub read them:
  * HTTPS_PROXY for https URLs, HTTP_PROXY for http URLs (the lower-case names win, as in curl and Python), NO_PROXY to
  * go direct (a comma list of hosts, `.domain` for a domain and its subdomains, `host:port`, or `*` for everything).
+ * Unlike curl, HTTP_PROXY set alone serves https too (undici's rule), and NO_PROXY takes no CIDR ranges.
  * Loopback (localhost, 127.0.0.1, [::1]) is never proxied: a mirror or test hub on this machine stays reachable
  * when a CI machine or a corporate login script sets a proxy.
  *
@@ -50,7 +51,8 @@ function proxyVariable(env: NodeJS.ProcessEnv, lowerName: string): ProxyVariable
   // curl and Python take `proxy.corp:3128` as http://proxy.corp:3128.
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(set.value) ? set.value : `http://${set.value}`;
   const url = URL.canParse(text) ? new URL(text) : undefined;
-  const shown = set.value.replace(/:[^:@/]*@/, ':****@');
+  // Everything up to the last @ is the login, however it is written: none of it is shown.
+  const shown = set.value.replace(/^([a-z][a-z0-9+.-]*:\/\/)?.*@/i, '$1****@');
   if (!url || !/^https?:$/.test(url.protocol) || !url.hostname) {
     throw new HubError('usage', `${set.name}="${shown}" is not a proxy address such as http://proxy.example.com:3128: correct it, or unset it to connect directly.`);
   }
@@ -91,7 +93,9 @@ export function hubFetchFor(proxy: ProxySettings | undefined): Promise<HubFetch>
   if (!proxy) return Promise.resolve(globalThis.fetch);
   let fetcher = fetchers.get(proxy);
   if (!fetcher) {
-    fetcher = import('undici').then(({ EnvHttpProxyAgent, fetch }) => {
+    fetcher = import('undici').catch((error: unknown) => {
+      throw new HubError('usage', `A proxy is set (${proxyLabel((proxy.https ?? proxy.http)!)}), but the undici package that talks to it is missing: run \`npm ci\` in genfill's folder.`, { cause: error });
+    }).then(({ EnvHttpProxyAgent, fetch }) => {
       const dispatcher = new EnvHttpProxyAgent({
         // Given explicitly (empty = none), so undici never reads process.env behind the caller's env.
         httpProxy: proxy.http?.url.href ?? '',

@@ -122,6 +122,19 @@ describe('classic engine', () => {
     }
   });
 
+  it('drops a thread that dies while idle, so the next job gets a live one', async () => {
+    const pool = new VariationPool(1, new URL('./dying-variation-worker.ts', import.meta.url));
+    const job = { image: new Uint8Array(3), mask: new Uint8Array(1), width: 1, height: 1, threshold: BINARIZE_THRESHOLD, settings: DEFAULT_CLASSIC_SETTINGS };
+    try {
+      // Seed 2's thread answers, goes back to the pool, and exits there 20 ms later.
+      expect((await pool.run({ ...job, seeds: [2] }, quietContext)).images.map((image) => [...image.rgb])).toEqual([[2]]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect((await pool.run({ ...job, seeds: [7] }, quietContext)).images.map((image) => [...image.rgb])).toEqual([[7]]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('polls for cancellation inside a search pass, not only between iterations', async () => {
     // 200² with a 160² hole: the finest search visits ~27 000 target patches, several poll intervals' worth.
     const pollsAtProgress: number[] = [];

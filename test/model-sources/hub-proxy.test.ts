@@ -205,10 +205,25 @@ describe('proxy settings from the environment', () => {
     expect(() => proxySettings({ HTTPS_PROXY: 'ftp://proxy:21' })).toThrow(
       'HTTPS_PROXY="ftp://proxy:21" is not a proxy address such as http://proxy.example.com:3128: correct it, or unset it to connect directly.',
     );
-    expect(() => proxySettings({ http_proxy: 'http://u:pa ss@proxy:x' })).toThrow(/^http_proxy="http:\/\/u:\*\*\*\*@proxy:x" is not a proxy address/);
+    expect(() => proxySettings({ http_proxy: 'http://u:pa ss@proxy:x' })).toThrow(/^http_proxy="http:\/\/\*\*\*\*@proxy:x" is not a proxy address/);
     expect(() => proxySettings({ HTTP_PROXY: 'http://u:100%@proxy:3128' })).toThrow(
-      'HTTP_PROXY="http://u:****@proxy:3128": the proxy login has a % that starts no percent-encoding; write % as %25.',
+      'HTTP_PROXY="http://****@proxy:3128": the proxy login has a % that starts no percent-encoding; write % as %25.',
     );
+    // Unencoded / : @ in the password: nothing of the login shows, however the URL splits.
+    for (const value of ['http://user:pa/ss@proxy:3128', 'http://user:p@ss%zz@proxy:3128', 'user:se/cret@proxy:3128']) {
+      const message = (() => {
+        try {
+          proxySettings({ HTTPS_PROXY: value });
+          return '';
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      expect(message).toMatch(/^HTTPS_PROXY="(http:\/\/)?\*\*\*\*@proxy:3128"/);
+      for (const secret of ['user', 'pa/ss', 'p@ss', 'se/cret']) expect(message).not.toContain(secret);
+    }
+    // A password with an unencoded : parses (the URL encodes it): messages show only the user.
+    expect(proxyLabel(proxySettings({ HTTPS_PROXY: 'http://user:pa:ss@proxy:3128' })!.https!)).toBe('http://user@proxy:3128 (HTTPS_PROXY)');
   });
 
   it('a connect timeout naming the proxy port is blamed on the proxy; a direct failure elsewhere is not', () => {

@@ -145,6 +145,13 @@ export class VariationPool {
     // Idle threads never keep their process alive.
     thread.unref();
     if (broken) void thread.terminate();
-    else if (thread.threadId >= 0) this.#idle.push(thread);
+    else if (thread.threadId >= 0) {
+      this.#idle.push(thread);
+      // One that dies while idle (out of memory elsewhere in it) must not be handed the next job.
+      thread.once('exit', () => {
+        const at = this.#idle.indexOf(thread);
+        if (at >= 0) this.#idle.splice(at, 1);
+      });
+    }
   }
 }

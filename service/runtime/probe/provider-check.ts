@@ -80,7 +80,9 @@ export function verdictOf(provider: ProviderName, checks: CheckResult[]): Provid
  * The self-test's CPU reference itself failed: onnxruntime-node on this machine is at fault, not the provider under
  * test, and the message says so.
  */
-export class SelfTestReferenceError extends Error {}
+export class SelfTestReferenceError extends Error {
+  override name = 'SelfTestReferenceError';
+}
 
 /**
  * Runs the probe on `provider` and on CPU. Throws when a session cannot be created on `provider` (the caller treats
@@ -93,7 +95,7 @@ export async function checkProvider(runtime: Runtime, provider: ProviderName): P
     throw new SelfTestReferenceError(
       `genfill's provider self-test could not run its CPU reference (${error instanceof Error ? error.message : String(error)}), ` +
         `so ${provider} was not checked. This is a problem of this onnxruntime-node installation, not of ${provider}: ` +
-        'reinstall genfill (`npm ci`) and run `genfill doctor`.',
+        'reinstall genfill (`npm ci`).',
       { cause: error },
     );
   });

@@ -3,15 +3,16 @@
  * part), `image` and `mask`. Every part has its own byte limit, and the body one in all, counted on the bytes as
  * they arrive — chunked or not — so a part over its limit is refused (413) the moment it crosses it, with nothing
  * buffered past it. `params` is parsed as soon as it is complete: a bad one ends the upload at once, and a raw part
- * it declares is written straight into one buffer of exactly its size (no concatenation; the worker can take it).
+ * it declares ends in one buffer of exactly its size (no concatenation; the worker can take it).
  *
  * What is copied on this (the HTTP) thread: each chunk once, from the socket's buffer into its part's, 64 KiB at a
- * time as it arrives. Nothing else: any other part (encoded, or raw before `params`) is allocated once for what is
- * left of the declared Content-Length (capped at the part's limit) and never grows; it ends as a view on the front of
- * that buffer, and the buffer moves to a worker whole, its unused tail never written (worker/owned-buffers.ts). Node
- * 20 has no `ArrayBuffer.prototype.transfer(length)` to trim it in place, and a trimming copy would hold this thread
- * ~30 ms per 64 MB. Only a chunked body (no Content-Length) grows its parts by doubling, copying what has arrived at
- * each step (less than the part's size in all).
+ * time as it arrives; and, once per part larger than 4 MiB, the first 4 MiB. A part reserves only that much before
+ * its bytes come (a client that declares 129 MB and stalls holds 4 MiB a part), then grows straight to its declared
+ * raw size or what is left of the Content-Length (capped at the part's limit) and no further; it ends as a view on
+ * the front of that buffer, and the buffer moves to a worker whole, its unused tail never written
+ * (worker/owned-buffers.ts). Node 20 has no `ArrayBuffer.prototype.transfer(length)` to trim it in place, and a
+ * trimming copy would hold this thread ~30 ms per 64 MB. Only a chunked body (no Content-Length) grows its parts by
+ * doubling, copying what has arrived at each step (less than the part's size in all).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Request, Response } from 'express';
@@ -44,6 +45,8 @@ export const UPLOAD_LIMITS: UploadLimits = {
 const FIELD_SLACK_BYTES = 256 * 1024;
 /** Without a Content-Length, growable parts (encoded images, or raw parts before `params`) start here and double. */
 const INITIAL_PART_CAPACITY = 256 * 1024;
+/** The most a part reserves before its bytes arrive (see PartBuffer). */
+const PRESIZE_CAP = 4 * 2 ** 20;
 /** After refusing an upload mid-body, how long the rest is read and dropped so the client can read the answer. */
 const DRAIN_MS = 2000;
 
@@ -69,10 +72,17 @@ class PartBuffer {
   #data: Uint8Array;
   #length = 0;
   readonly #limit: number;
+  #expected: number | undefined;
 
-  constructor(capacity: number, limit: number) {
-    this.#data = markOwnedByPart(new Uint8Array(Math.min(capacity, limit)));
+  /**
+   * `expected`: the part's size or a bound on it (a raw size params declared, or the rest of the Content-Length).
+   * Only PRESIZE_CAP of it is reserved before the bytes come, so a client that declares much and stalls holds
+   * little; past that the buffer grows straight to `expected` (one copy of at most PRESIZE_CAP), then doubles.
+   */
+  constructor(expected: number | undefined, limit: number) {
     this.#limit = limit;
+    this.#expected = expected === undefined ? undefined : Math.min(expected, limit);
+    this.#data = markOwnedByPart(allocate(Math.min(this.#expected ?? INITIAL_PART_CAPACITY, PRESIZE_CAP, limit)));
   }
 
   /** False (and nothing kept) when the chunk would take the part past its limit. */
@@ -80,7 +90,9 @@ class PartBuffer {
     const needed = this.#length + chunk.length;
     if (needed > this.#limit) return false;
     if (needed > this.#data.length) {
-      const grown = markOwnedByPart(new Uint8Array(Math.min(this.#limit, Math.max(needed, this.#data.length * 2))));
+      const target = Math.max(needed, this.#expected ?? this.#data.length * 2);
+      this.#expected = undefined;
+      const grown = markOwnedByPart(allocate(Math.min(this.#limit, target)));
       grown.set(this.#data.subarray(0, this.#length));
       this.#data = grown;
     }
@@ -91,6 +103,15 @@ class PartBuffer {
 
   get bytes(): Uint8Array {
     return this.#length === this.#data.length ? this.#data : this.#data.subarray(0, this.#length);
+  }
+}
+
+/** A part buffer; when memory is short, a 413 for this upload instead of an exception that would stop the service. */
+function allocate(bytes: number): Uint8Array {
+  try {
+    return new Uint8Array(bytes);
+  } catch {
+    throw new GenfillError('payload_too_large', `the service cannot hold ${bytes} more bytes for this upload right now; send it again later`);
   }
 }
 
@@ -199,19 +220,21 @@ export function readJobUpload(req: IncomingMessage, limits: UploadLimits = UPLOA
         const role = roleOf(name);
         parts.set(role, null);
         const limit = limits.part[role];
-        const growable = declaredLength === undefined ? INITIAL_PART_CAPACITY : Math.max(0, declaredLength - bodyBytesBeforeChunk);
+        const growable = declaredLength === undefined ? undefined : Math.max(0, declaredLength - bodyBytesBeforeChunk);
         let buffer: PartBuffer | null = null;
-        stream.on('data', (chunk: Buffer) => {
-          if (settled) return;
-          fieldBytes -= chunk.length;
-          if (!buffer) {
-            // A raw part that params declared gets exactly its size; anything else the rest of the body, or grows.
-            const declared = role === 'params' ? undefined : params?.[role];
-            const raw = declared && !info.mimeType.startsWith('image/') && (info.mimeType === 'application/octet-stream' || !sniffImageFormat(chunk));
-            buffer = new PartBuffer(raw ? declared.width * declared.height * declared.channels : growable, limit);
-          }
-          if (!buffer.append(chunk)) finish(tooLarge(`the ${role} part`, limit));
-        });
+        stream.on('data', (chunk: Buffer) =>
+          guard(() => {
+            if (settled) return;
+            fieldBytes -= chunk.length;
+            if (!buffer) {
+              // A raw part that params declared is headed for exactly its size; anything else for the rest of the body.
+              const declared = role === 'params' ? undefined : params?.[role];
+              const raw = declared && !info.mimeType.startsWith('image/') && (info.mimeType === 'application/octet-stream' || !sniffImageFormat(chunk));
+              buffer = new PartBuffer(raw ? declared.width * declared.height * declared.channels : growable, limit);
+            }
+            if (!buffer.append(chunk)) finish(tooLarge(`the ${role} part`, limit));
+          }),
+        );
         stream.on('end', () =>
           guard(() => {
             if (settled) return;

@@ -2,18 +2,32 @@
 // Compiles the service to build/ (run by `npm ci` through `prepare`, and by `npm start`): esbuild bundles the CLI and
 // the worker threads as ES modules in a few tens of milliseconds, so nothing is transpiled when genfill starts. The
 // engines and the doctor's model checks stay in chunks loaded on first use; npm packages stay external.
-import { renameSync, rmSync } from 'node:fs';
-import { pid } from 'node:process';
+import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { kill, pid } from 'node:process';
 import { fileURLToPath, URL } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdir = `${root}build`;
 // Built beside build/ and swapped in with two renames, so a genfill already running from build/ never meets it
-// missing or half-written when it loads a chunk on first use (a worker restart, the classic pool, doctor).
+// missing or half-written when it loads a chunk on first use (a worker restart, the classic pool, doctor) — as long
+// as the sources did not change: chunk names carry a content hash, and the old build's chunks are gone afterwards.
 const next = `${root}build.next-${pid}`;
 const previous = `${root}build.previous-${pid}`;
-rmSync(next, { recursive: true, force: true });
+// Left by a build that was killed before it finished (one still running keeps its own).
+for (const name of readdirSync(root)) {
+  const owner = /^build\.(?:next|previous)-(\d+)$/.exec(name)?.[1];
+  if (owner !== undefined && !isRunning(Number(owner))) rmSync(`${root}${name}`, { recursive: true, force: true });
+}
+
+function isRunning(processId) {
+  try {
+    kill(processId, 0);
+    return true;
+  } catch (error) {
+    return codeOf(error) === 'EPERM';
+  }
+}
 await build({
   absWorkingDir: root,
   entryPoints: ['service/cli.ts', 'service/worker/engine-worker.ts', 'service/worker/decode-worker.ts', 'service/engines/classic/variation-worker.ts'],
@@ -33,16 +47,33 @@ await build({
 function codeOf(error) {
   return error instanceof Error && 'code' in error ? error.code : undefined;
 }
+
+/** Windows refuses a rename for a while after files were written (antivirus, the indexer): try again, as graceful-fs does. */
+function renameRetrying(from, to) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return renameSync(from, to);
+    } catch (error) {
+      if (attempt >= 20 || !['EPERM', 'EACCES', 'EBUSY'].includes(codeOf(error))) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+}
+
 try {
-  renameSync(outdir, previous);
+  renameRetrying(outdir, previous);
 } catch (error) {
   if (codeOf(error) !== 'ENOENT') throw error;
 }
 try {
-  renameSync(next, outdir);
+  renameRetrying(next, outdir);
 } catch (error) {
-  // Another build (tests and `npm start` at once) swapped its equal output in first.
-  if (codeOf(error) !== 'ENOTEMPTY' && codeOf(error) !== 'EEXIST') throw error;
+  // Another build (tests and `npm start` at once) swapped its equal output in first (on Windows that reads EPERM);
+  // otherwise the old build goes back, so there is never no build at all.
+  if (!existsSync(outdir)) {
+    if (existsSync(previous)) renameRetrying(previous, outdir);
+    throw error;
+  }
   rmSync(next, { recursive: true, force: true });
 }
 rmSync(previous, { recursive: true, force: true });

@@ -27,6 +27,9 @@ async function decoded(request: DecodeRequest): Promise<[DecodeReply, ArrayBuffe
   }
 }
 
+// A request that cannot be read has no id to answer: ending the thread fails every pending decode (the host says so).
+port.on('messageerror', () => process.exit(70));
+
 port.on('message', async (request: DecodeRequest) => {
   const [reply, transfer] = await decoded(request);
   port.postMessage(reply, transfer);

@@ -103,9 +103,15 @@ describe('classic engine', () => {
     }
   });
 
-  it('fails the job when a thread dies, but only after the others finished, and never reuses a dead or busy thread', async () => {
-    const pool = new VariationPool(2, new URL('./dying-variation-worker.ts', import.meta.url));
+  /** A pool of `size` stand-in threads (dying-variation-worker.ts), and a 1×1 job for it without seeds. */
+  function dyingPool(size: number) {
+    const pool = new VariationPool(size, new URL('./dying-variation-worker.ts', import.meta.url));
     const job = { image: new Uint8Array(3), mask: new Uint8Array(1), width: 1, height: 1, threshold: BINARIZE_THRESHOLD, settings: DEFAULT_CLASSIC_SETTINGS };
+    return { pool, job };
+  }
+
+  it('fails the job when a thread dies, but only after the others finished, and never reuses a dead or busy thread', async () => {
+    const { pool, job } = dyingPool(2);
     try {
       // Seed 2's thread answers and exits while seed 1's is still at work; the job waits for that one to stop.
       const error = await pool.run({ ...job, seeds: [1, 2] }, quietContext).catch((e: unknown) => e);
@@ -123,8 +129,7 @@ describe('classic engine', () => {
   });
 
   it('drops a thread that dies while idle, so the next job gets a live one', async () => {
-    const pool = new VariationPool(1, new URL('./dying-variation-worker.ts', import.meta.url));
-    const job = { image: new Uint8Array(3), mask: new Uint8Array(1), width: 1, height: 1, threshold: BINARIZE_THRESHOLD, settings: DEFAULT_CLASSIC_SETTINGS };
+    const { pool, job } = dyingPool(1);
     try {
       // Seed 2's thread answers, goes back to the pool, and exits there 20 ms later.
       expect((await pool.run({ ...job, seeds: [2] }, quietContext)).images.map((image) => [...image.rgb])).toEqual([[2]]);

@@ -85,6 +85,21 @@ describe('readJobUpload', () => {
     }
   });
 
+  it('reserves at most 4 MiB for a part before its bytes arrive, whatever the Content-Length claims', async () => {
+    // Parts that arrive before params (1 KiB chunks), each sized from the rest of a claimed 100 MB body.
+    const body = multipart([
+      { name: 'image', filename: 'blob', body: crop.image },
+      { name: 'mask', filename: 'blob', body: crop.mask },
+      { name: 'params', body: params },
+    ]);
+    const upload = await readJobUpload(streamedRequest(body, 1024, { 'content-length': String(100 * 2 ** 20) }));
+    expect(Buffer.compare(upload.image.bytes, crop.image)).toBe(0);
+    for (const part of [upload.image, upload.mask]) {
+      expect(part.bytes.buffer.byteLength).toBeLessThanOrEqual(4 * 2 ** 20);
+      expect(ownsItsBuffer(part.bytes)).toBe(true);
+    }
+  });
+
   it('keeps every part limit with a Content-Length as without one (413 one byte past it)', async () => {
     const limits: UploadLimits = { part: { params: 1024, image: 4096, mask: 4096 }, body: 64 * 1024 };
     const bodyWith = (imageBytes: number) =>

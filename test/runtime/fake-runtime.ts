@@ -23,10 +23,11 @@ export class FakeRuntime implements Runtime {
   open = 0;
   private readonly cpu = createOrtRuntime();
 
-  constructor(private readonly providers: Partial<Record<Exclude<ProviderName, 'cpu'>, FakeProvider>> = {}) {}
+  /** `cpu` may only fail to open (it is the reference the others are compared with); it is always offered. */
+  constructor(private readonly providers: Partial<Record<ProviderName, FakeProvider>> = {}) {}
 
   availableProviders(): ProviderName[] {
-    return ['cpu', ...(Object.keys(this.providers) as ProviderName[])];
+    return ['cpu', ...(Object.keys(this.providers) as ProviderName[]).filter((name) => name !== 'cpu')];
   }
 
   /** The requests' "label@provider", in order. */
@@ -36,7 +37,7 @@ export class FakeRuntime implements Runtime {
 
   async createSession(model: string | Uint8Array, request: SessionRequest): Promise<RuntimeSession> {
     this.requests.push(request);
-    const fake = request.provider === 'cpu' ? {} : this.providers[request.provider];
+    const fake = request.provider === 'cpu' ? (this.providers.cpu ?? {}) : this.providers[request.provider];
     if (fake === undefined) throw new Error(`${request.provider} is not offered by the fake runtime`);
     if (fake.failOpen && (fake.failOpen.labels ?? [request.label]).includes(request.label)) throw new Error(fake.failOpen.message);
     const inner = await this.cpu.createSession(model, { ...request, provider: 'cpu', cpuNodes: undefined });

@@ -181,16 +181,11 @@ describe('provider self-test', () => {
   });
 
   it('blames the runtime, not the provider, when the CPU reference itself fails', async () => {
-    class BrokenCpu extends FakeRuntime {
-      override async createSession(...args: Parameters<FakeRuntime['createSession']>) {
-        if (args[1].provider === 'cpu') throw new Error('libonnxruntime.so: cannot open shared object');
-        return super.createSession(...args);
-      }
-    }
-    const failure = checkProvider(new BrokenCpu({ cuda: {} }), 'cuda');
+    const brokenCpu = () => new FakeRuntime({ cpu: { failOpen: { message: 'libonnxruntime.so: cannot open shared object' } }, cuda: {} });
+    const failure = checkProvider(brokenCpu(), 'cuda');
     await expect(failure).rejects.toBeInstanceOf(SelfTestReferenceError);
     await expect(failure).rejects.toThrow(/could not run its CPU reference \(libonnxruntime\.so: cannot open shared object\), so cuda was not checked.*not of cuda/);
-    const doctor = await runProviderCheck(new BrokenCpu({ cuda: {} }), 'cuda');
+    const doctor = await runProviderCheck(brokenCpu(), 'cuda');
     expect(doctor.usable).toBe(false);
     expect(doctor.fix).toMatch(/not of cuda: reinstall genfill/);
     expect(doctor.fix).not.toMatch(/execution provider "cuda" could not be used/);

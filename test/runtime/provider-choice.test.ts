@@ -52,14 +52,9 @@ describe('the Conv fed by the UNet input "sample"', () => {
 
 describe.skipIf(!tokenizerFilesAvailable())('provider choice with the self-test', () => {
   it('auto: a self-test whose CPU reference fails blames onnxruntime, not the GPU, and goes on to the next provider', async () => {
-    class ProbeFailsOnCpu extends FakeRuntime {
-      override async createSession(...args: Parameters<FakeRuntime['createSession']>) {
-        if (args[1].provider === 'cpu' && args[1].label === 'provider self-test') throw new Error('the probe cannot open on CPU');
-        return super.createSession(...args);
-      }
-    }
+    const runtime = new FakeRuntime({ cpu: { failOpen: { message: 'the probe cannot open on CPU', labels: ['provider self-test'] } }, webgpu: {} });
     const lines: string[] = [];
-    const engine = await load(new ProbeFailsOnCpu({ webgpu: {} }), 'auto', lines);
+    const engine = await load(runtime, 'auto', lines);
     try {
       expect(engine.status()).toMatchObject({ state: 'ready', provider: 'cpu' });
       expect(lines.join('\n')).toMatch(/webgpu failed \(genfill's provider self-test could not run its CPU reference \(the probe cannot open on CPU\), so webgpu was not checked/);

@@ -41,3 +41,11 @@ export function isOpaque(pixels: Pixels): boolean {
   }
   return true;
 }
+
+/**
+ * A copy of `bytes` in an ArrayBuffer of its own: sharp's output is native memory that Node clones (on both sides)
+ * instead of moving it to another thread; the copy moves.
+ */
+export function movableCopy(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(bytes);
+}

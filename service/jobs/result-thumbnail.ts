@@ -14,7 +14,7 @@ import { compositeByMask } from '../../core/mask';
 import { THUMBNAIL_MAX_SIDE } from '../../core/protocol';
 import type { EngineImage, EngineJob } from '../engine-io';
 import { encodeForDisplay, encodeJpegAt } from '../imaging/codec';
-import type { Pixels } from '../imaging/pixels';
+import { movableCopy, type Pixels } from '../imaging/pixels';
 
 /** The size `encodeForDisplay` scales `size` to for `maxSide`: longest side `maxSide`, aspect kept, never enlarged. */
 export function thumbnailSize(size: Size, maxSide: number = THUMBNAIL_MAX_SIDE): Size {
@@ -26,14 +26,9 @@ export function thumbnailSize(size: Size, maxSide: number = THUMBNAIL_MAX_SIDE):
     : { width: Math.max(1, Math.round(size.width * scale)), height: maxSide };
 }
 
-/** A standalone copy: sharp's buffers cannot be transferred between threads, a few KB are copied at no cost. */
-function owned(bytes: Buffer): Uint8Array {
-  return new Uint8Array(bytes);
-}
-
 /** The thumbnail of a result at most about a working image in size: from the result itself, as the lazy path makes it. */
 export async function thumbnailOfResult(result: Pixels): Promise<Uint8Array> {
-  return owned(await encodeForDisplay(result, 'jpeg', THUMBNAIL_MAX_SIDE));
+  return movableCopy(await encodeForDisplay(result, 'jpeg', THUMBNAIL_MAX_SIDE));
 }
 
 /**
@@ -76,5 +71,5 @@ export async function thumbnailFromWorking(
   crop: Size,
 ): Promise<Uint8Array> {
   const rgb = compositeAtWorkingSize(generated, engineInput, bounds);
-  return owned(await encodeJpegAt({ width: generated.width, height: generated.height, channels: 3, data: rgb }, thumbnailSize(crop)));
+  return movableCopy(await encodeJpegAt({ width: generated.width, height: generated.height, channels: 3, data: rgb }, thumbnailSize(crop)));
 }

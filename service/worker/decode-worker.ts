@@ -6,6 +6,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { GenfillError } from '../../core/errors';
+import { movableCopy } from '../imaging/pixels';
 import { decodeEncodedPart } from '../jobs/inputs';
 import type { DecodeReply, DecodeRequest } from './decode-messages';
 import { lowerThisThreadsPriority } from './thread-priority';
@@ -18,8 +19,7 @@ lowerThisThreadsPriority();
 async function decoded(request: DecodeRequest): Promise<[DecodeReply, ArrayBuffer[]]> {
   try {
     const pixels = await decodeEncodedPart(request.role, { bytes: request.bytes, contentType: request.contentType });
-    const owned = new Uint8Array(pixels.data.byteLength);
-    owned.set(pixels.data);
+    const owned = movableCopy(pixels.data);
     return [{ id: request.id, pixels: { ...pixels, data: owned } }, [owned.buffer]];
   } catch (error) {
     const info = error instanceof GenfillError ? error.toInfo() : { code: 'internal' as const, message: `decoding the ${request.role} failed: ${(error as Error).message}` };
